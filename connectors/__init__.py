@@ -1,0 +1,1 @@
+"""Agency-side kit: pseudonymiser, gateway client, polling connectors and importers."""

@@ -1,0 +1,1 @@
+"""Kafka consumers of the MNO backbone: router, notifier, MEAL aggregator."""

@@ -1,0 +1,1 @@
+"""The ``mno`` command line (Typer)."""

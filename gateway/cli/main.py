@@ -1,0 +1,47 @@
+"""``mno``: every command of the MNO gateway. Help is in English and French."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from gateway.cli import db_cmd, run_cmd
+from gateway.cli.registry import register_groups
+
+app = typer.Typer(
+    name="mno",
+    help="MNO Gateway — national referral mechanism exchange. / "
+    "Passerelle du Mécanisme National d'Orientation.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+app.add_typer(db_cmd.app, name="db")
+register_groups(app)
+
+
+@app.command("run")
+def run(
+    port: Annotated[int, typer.Option(help="HTTP port. / Port HTTP.")] = 8000,
+    data_dir: Annotated[
+        Path, typer.Option("--data-dir", help="Data folder. / Dossier des données.")
+    ] = Path("./var"),
+    host: Annotated[str, typer.Option(help="Listen address. / Adresse d'écoute.")] = "127.0.0.1",
+) -> None:
+    """Run the whole system with demo data. / Lance tout le système avec des données de démo."""
+    run_cmd.run_all(host=host, port=port, data_dir=data_dir)
+
+
+@app.command("gateway")
+def gateway(
+    host: Annotated[str, typer.Option(help="Listen address. / Adresse d'écoute.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="HTTP port. / Port HTTP.")] = 8000,
+) -> None:
+    """Run the HTTP gateway only. / Lance uniquement la passerelle HTTP."""
+    run_cmd.run_gateway(host=host, port=port)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    app()

@@ -1,0 +1,1 @@
+"""The shared MNO contract: referral, consent, agency, service and event models, code lists."""
