@@ -19,6 +19,8 @@ from gateway.db.engine import make_engine
 from gateway.db.migrate import upgrade
 from gateway.settings import Settings
 
+pytest_plugins = ["tests.kafka_fixtures"]
+
 BACKENDS = ["sqlite", "postgres"]
 
 

@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from gateway.cli import db_cmd, run_cmd
+from gateway.cli import db_cmd, run_cmd, workers_cmd
 from gateway.cli.registry import register_groups
 
 app = typer.Typer(
@@ -41,6 +41,18 @@ def gateway(
 ) -> None:
     """Run the HTTP gateway only. / Lance uniquement la passerelle HTTP."""
     run_cmd.run_gateway(host=host, port=port)
+
+
+@app.command("relay")
+def relay() -> None:
+    """Run the outbox relay only. / Lance uniquement le relais de la boîte d'envoi."""
+    workers_cmd.run_relay()
+
+
+@app.command("router")
+def router() -> None:
+    """Run the policy-aware router only. / Lance uniquement le routeur."""
+    workers_cmd.run_router()
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -7,3 +7,20 @@ import typer
 
 def register_groups(app: typer.Typer) -> None:
     """Each part adds its Typer group here (one import, one line)."""
+    from gateway.cli import agencies_cmd, clients_cmd, keys_cmd
+
+    app.add_typer(agencies_cmd.app, name="agencies")
+    app.add_typer(clients_cmd.app, name="clients")
+    app.add_typer(keys_cmd.app, name="keys")
+    from gateway.cli import audit_cmd
+
+    app.add_typer(audit_cmd.app, name="audit")
+    from gateway.cli import policy_cmd
+
+    app.add_typer(policy_cmd.app, name="policy")
+    from gateway.cli import kafka_cmd
+
+    app.add_typer(kafka_cmd.app, name="kafka")
+    from gateway.cli import schemas_cmd
+
+    app.add_typer(schemas_cmd.app, name="schemas")

@@ -1,15 +1,26 @@
-"""``mno run`` and ``mno gateway``: start the system."""
+"""``mno run`` (the whole system on the embedded default) and ``mno gateway``."""
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 from pathlib import Path
 
 import uvicorn
+from sqlalchemy import func, select
 
+from gateway.agencies import repository as agency_repository
 from gateway.app import create_app
+from gateway.db.engine import make_engine, make_sessionmaker
 from gateway.db.migrate import upgrade
+from gateway.demo import DemoClient, demo_traffic, seed_agencies
+from gateway.events.broker import broker_for
+from gateway.events.topics import ensure_topics
 from gateway.ops.logging import configure_logging
+from gateway.outbox.relay import Relay
+from gateway.referrals.models import ReferralRow
 from gateway.settings import Settings
+from gateway.workers import supervise
 
 
 def run_gateway(*, host: str, port: int) -> None:
@@ -19,12 +30,73 @@ def run_gateway(*, host: str, port: int) -> None:
 
 
 def run_all(*, host: str, port: int, data_dir: Path) -> None:
-    """The embedded default: SQLite under ``data_dir``, migrated, then the gateway."""
     data_dir.mkdir(parents=True, exist_ok=True)
     settings = Settings(data_dir=data_dir)
     if "issuer" not in settings.model_fields_set:
         settings = settings.model_copy(update={"issuer": f"http://{host}:{port}"})
     configure_logging(settings.log_level)
-    upgrade(settings.resolved_database_url)
-    print(f"MNO Gateway : http://{host}:{port}/docs  (santé/health: /healthz)")  # noqa: T201
-    uvicorn.run(create_app(settings), host=host, port=port, log_config=None)
+    with contextlib.suppress(KeyboardInterrupt):
+        asyncio.run(_run_all(settings, host, port))
+    print("MNO arrêté proprement. / MNO stopped cleanly.")  # noqa: T201
+
+
+def _banner(base: str, clients: list[DemoClient], bootstrap: str) -> str:
+    lines = [
+        "",
+        "MNO Gateway — système complet démarré / whole system running",
+        f"  API + OpenAPI : {base}/docs",
+        f"  Santé/health  : {base}/healthz   Prêt/ready: {base}/readyz",
+        f"  Jeton/token   : POST {base}/oauth/token (client_credentials)",
+        f"  Kafka         : {bootstrap}",
+        "  Identifiants de démonstration / demo credentials (client_secret_basic):",
+    ]
+    for c in clients:
+        lines.append(f"    {c.agency:<16} {c.client_id}  {c.client_secret}")
+    lines.append("  Ctrl-C pour arrêter / to stop.")
+    return "\n".join(lines)
+
+
+async def _run_all(settings: Settings, host: str, port: int) -> None:
+    from consumers.router.handler import Router
+
+    await asyncio.to_thread(upgrade, settings.resolved_database_url)
+    async with broker_for(settings) as bootstrap:
+        settings = settings.model_copy(update={"kafka_bootstrap": bootstrap})
+        engine = make_engine(settings.resolved_database_url)
+        sessionmaker = make_sessionmaker(engine)
+        stop = asyncio.Event()
+        tasks: list[asyncio.Task[None]] = []
+        try:
+            clients = await seed_agencies(sessionmaker, settings.data_dir)
+            async with sessionmaker() as session:
+                codes = [a.code for a in await agency_repository.list_agencies(session)]
+                referrals = (
+                    await session.execute(select(func.count()).select_from(ReferralRow))
+                ).scalar_one()
+            await ensure_topics(
+                bootstrap, codes, settings.kafka_partitions, settings.kafka_replication
+            )
+            relay = Relay(sessionmaker, bootstrap)
+            router = Router(bootstrap, sessionmaker)
+            tasks = [
+                asyncio.create_task(supervise("relay", relay.run, stop)),
+                asyncio.create_task(supervise("router", router.run, stop)),
+            ]
+            server = uvicorn.Server(
+                uvicorn.Config(create_app(settings), host=host, port=port, log_config=None)
+            )
+            serving = asyncio.create_task(server.serve())
+            while not server.started and not serving.done():
+                await asyncio.sleep(0.05)
+            base = f"http://{host}:{port}"
+            if server.started:
+                if referrals == 0:
+                    await demo_traffic(base, clients)
+                print(_banner(base, clients, bootstrap), flush=True)  # noqa: T201
+            await serving
+        finally:
+            stop.set()
+            for task in tasks:
+                with contextlib.suppress(asyncio.CancelledError):
+                    await asyncio.wait_for(task, timeout=15)
+            await engine.dispose()

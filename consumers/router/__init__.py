@@ -1,0 +1,1 @@
+"""The router: canonical topics → policy decision → a redacted copy in each permitted inbox."""

@@ -1,0 +1,1 @@
+"""Member agencies of the MNO and their OAuth2 clients."""

@@ -1,0 +1,145 @@
+"""Demo data for ``mno run``: fictional Guinean agencies, their OAuth2 clients, and a few
+referrals moving through the SOP workflow. Everything here is synthetic."""
+
+from __future__ import annotations
+
+import json
+import logging
+import uuid
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import httpx
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from gateway.agencies import repository as agency_repository
+from gateway.agencies import service as agency_service
+from schemas.examples import referral_create
+
+logger = logging.getLogger("mno.demo")
+
+DEMO_SCOPES = "referrals:write referrals:read consent:write consent:read directory:write meal:read"
+
+# (code, name, kind, area) — all names are fictional and say so.
+DEMO_AGENCIES: tuple[tuple[str, str, str, str], ...] = (
+    (
+        "GOUV-RETOUR",
+        "Bureau national d'accueil des migrants de retour (fictif)",
+        "government",
+        "GN-C",
+    ),
+    ("OIM-DEMO", "OIM — bureau de démonstration (fictif)", "un", "GN-C"),
+    ("ONG-ESPOIR", "ONG Espoir Retour (fictive)", "ngo", "GN-K"),
+    ("ONG-SOLIDARITE", "Solidarité Réintégration Guinée (fictive)", "ngo", "GN-N"),
+    ("SANTE-DEMO", "Centre de santé fictif de Kaloum", "provider", "GN-C"),
+    ("PSY-DEMO", "Centre d'écoute psychosociale fictif", "provider", "GN-C"),
+    ("FORM-DEMO", "Centre de formation professionnelle fictif de Kindia", "provider", "GN-D"),
+)
+
+CREDENTIALS_FILE = "demo-credentials.json"
+
+
+@dataclass(frozen=True)
+class DemoClient:
+    agency: str
+    client_id: str
+    client_secret: str
+
+
+async def seed_agencies(
+    sessionmaker: async_sessionmaker[AsyncSession], data_dir: Path
+) -> list[DemoClient]:
+    """Create the demo agencies and one client each, once; later runs reuse the saved file."""
+    path = data_dir / CREDENTIALS_FILE
+    if path.exists():
+        return [DemoClient(**c) for c in json.loads(path.read_text())]
+    clients: list[DemoClient] = []
+    async with sessionmaker() as session:
+        for code, name, kind, area in DEMO_AGENCIES:
+            if await agency_repository.get_agency(session, code) is None:
+                await agency_service.add_agency(session, code=code, name=name, kind=kind, area=area)
+            scopes = DEMO_SCOPES + (" admin" if code == "GOUV-RETOUR" else "")
+            new = await agency_service.create_client(
+                session, agency_code=code, scopes=scopes, name=f"{code} démo"
+            )
+            assert new.client_secret is not None  # noqa: S101 - secret clients by construction
+            clients.append(DemoClient(code, new.client.client_id, new.client_secret))
+        await session.commit()
+    # Demo secrets only (MNO_ENV=dev), kept so a second run can print them again.
+    path.write_text(json.dumps([c.__dict__ for c in clients], indent=2))
+    path.chmod(0o600)
+    return clients
+
+
+async def _token(http: httpx.AsyncClient, client: DemoClient) -> str:
+    response = await http.post(
+        "/oauth/token",
+        data={"grant_type": "client_credentials"},
+        auth=(client.client_id, client.client_secret),
+    )
+    response.raise_for_status()
+    return str(response.json()["access_token"])
+
+
+# (referrer, receiver, steps the receiver takes)
+DEMO_FLOWS: tuple[tuple[str, str, tuple[dict[str, Any], ...]], ...] = (
+    (
+        "OIM-DEMO",
+        "SANTE-DEMO",
+        (
+            {"action": "acknowledge"},
+            {"action": "accept"},
+            {"action": "complete", "outcome": "served_fully"},
+        ),
+    ),
+    ("GOUV-RETOUR", "PSY-DEMO", ({"action": "acknowledge"}, {"action": "accept"})),
+    ("ONG-ESPOIR", "FORM-DEMO", ({"action": "decline", "reason_code": "no_capacity"},)),
+    ("OIM-DEMO", "ONG-SOLIDARITE", ({"action": "acknowledge"},)),
+    ("GOUV-RETOUR", "SANTE-DEMO", ()),
+)
+
+
+async def demo_traffic(base_url: str, clients: list[DemoClient]) -> int:
+    """Post a few referrals through the real API and move them along. Returns how many."""
+    by_agency = {c.agency: c for c in clients}
+    done = 0
+    async with httpx.AsyncClient(base_url=base_url, timeout=30) as http:
+        tokens = {c.agency: await _token(http, c) for c in clients}
+        for index, (referrer, receiver, steps) in enumerate(DEMO_FLOWS):
+            if referrer not in by_agency or receiver not in by_agency:
+                continue
+            body = referral_create(to=receiver).model_dump(mode="json", exclude_none=True)
+            body["subject"]["pseudonym"] = _demo_pseudonym(index)
+            body.pop("consent_id", None)
+            created = await http.post(
+                "/v1/referrals",
+                json=body,
+                headers={
+                    "Authorization": f"Bearer {tokens[referrer]}",
+                    "Idempotency-Key": f"demo-{index}-{uuid.uuid4().hex[:8]}",
+                },
+            )
+            if created.status_code != 201:
+                logger.warning("demo referral refused", extra={"status": created.status_code})
+                continue
+            referral_id = created.json()["id"]
+            for step in steps:
+                moved = await http.post(
+                    f"/v1/referrals/{referral_id}/transitions",
+                    json=step,
+                    headers={"Authorization": f"Bearer {tokens[receiver]}"},
+                )
+                if moved.status_code != 200:
+                    logger.warning("demo step refused", extra={"status": moved.status_code})
+                    break
+            done += 1
+    return done
+
+
+def _demo_pseudonym(index: int) -> str:
+    import base64
+    import hashlib
+
+    digest = hashlib.sha256(f"demo-subject-{index}".encode()).digest()
+    return base64.urlsafe_b64encode(digest).rstrip(b"=").decode()

@@ -1,0 +1,1 @@
+"""Agency inboxes: the redacted events the router wrote for one agency, read by cursor."""

@@ -1,0 +1,1 @@
+"""Gateway-side linkage: re-keyed pseudonyms, the assistance ledger, duplicate detection."""

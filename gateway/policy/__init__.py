@@ -1,0 +1,1 @@
+"""The MoU data-sharing policy: policy file model, loader, checks and decision point."""

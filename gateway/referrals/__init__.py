@@ -1,0 +1,1 @@
+"""Referrals: submission, the SOP workflow, reads with object-level access control."""

@@ -1,0 +1,24 @@
+from __future__ import annotations
+
+from alembic.autogenerate import compare_metadata
+from alembic.runtime.migration import MigrationContext
+from sqlalchemy import Connection
+
+from gateway.db.all_models import metadata
+from gateway.db.migrate import current_revision, head_revision
+from tests.conftest import Database
+
+
+def _diff(conn: Connection) -> list[object]:
+    context = MigrationContext.configure(conn, opts={"compare_type": False})
+    return list(compare_metadata(context, metadata))
+
+
+async def test_database_is_at_head(database: Database) -> None:
+    assert await current_revision(database.engine) == head_revision()
+
+
+async def test_migrations_match_the_models(database: Database) -> None:
+    async with database.engine.connect() as conn:
+        diff = await conn.run_sync(_diff)
+    assert diff == []
