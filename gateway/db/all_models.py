@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from gateway.auth import models as auth_models  # noqa: F401 - agencies, clients, keys
 from gateway.audit import models as audit_models  # noqa: F401 - audit chain
+from gateway.auth import models as auth_models  # noqa: F401 - agencies, clients, keys
 from gateway.db.base import Base
 from gateway.outbox import models as outbox_models  # noqa: F401 - outbox
 from gateway.outbox import processed as processed_models  # noqa: F401 - consumer idempotency

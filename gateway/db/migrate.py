@@ -23,20 +23,22 @@ def alembic_config(url: str) -> Config:
     return cfg
 
 
-def head_revision() -> str | None:
-    return ScriptDirectory.from_config(alembic_config("sqlite://")).get_current_head()
+def head_revision() -> tuple[str, ...]:
+    """The head revisions. Concepts add migrations on their own branches from a common base,
+    so there may be several heads; the database must be at all of them."""
+    return tuple(sorted(ScriptDirectory.from_config(alembic_config("sqlite://")).get_heads()))
 
 
 def upgrade(url: str) -> None:
     """Apply every migration (``mno db upgrade``); synchronous, run outside the event loop."""
-    command.upgrade(alembic_config(url), "head")
+    command.upgrade(alembic_config(url), "heads")
 
 
-def _current(conn: Connection) -> str | None:
-    return MigrationContext.configure(conn).get_current_revision()
+def _current(conn: Connection) -> tuple[str, ...]:
+    return tuple(sorted(MigrationContext.configure(conn).get_current_heads()))
 
 
-async def current_revision(engine: AsyncEngine) -> str | None:
+async def current_revision(engine: AsyncEngine) -> tuple[str, ...]:
     async with engine.connect() as conn:
         return await conn.run_sync(_current)
 
@@ -47,8 +49,9 @@ async def ensure_migrated(engine: AsyncEngine) -> None:
     head = head_revision()
     if current != head:
         raise ServiceUnavailable(
-            f"Base de données non migrée (révision {current}, attendue {head}) : "
-            "lancez « mno db upgrade ».",
-            f"Database not migrated (revision {current}, expected {head}): run 'mno db upgrade'.",
+            f"Base de données non migrée (révision {', '.join(current) or 'aucune'}, attendue "
+            f"{', '.join(head)}) : lancez « mno db upgrade ».",
+            f"Database not migrated (revision {', '.join(current) or 'none'}, expected "
+            f"{', '.join(head)}): run 'mno db upgrade'.",
             code="database_not_migrated",
         )

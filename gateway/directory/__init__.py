@@ -1,0 +1,1 @@
+"""The service-provider directory (répertoire des prestataires), aligned with Open Referral HSDS."""

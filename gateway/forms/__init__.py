@@ -1,0 +1,1 @@
+"""Operational tools generated from the contract: XLSForms, printable forms, the flow diagram."""
