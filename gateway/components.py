@@ -9,9 +9,16 @@ from fastapi import APIRouter
 from gateway.agencies.endpoints import router as agencies_router
 from gateway.auth.endpoints import router as auth_router
 from gateway.auth.state import start_auth
+from gateway.directory.endpoints import router as directory_router
+from gateway.directory.pages import router as directory_pages_router
 from gateway.inbox.endpoints import router as inbox_router
 from gateway.inbox.lifecycle import start_inbox
+from gateway.meal.endpoints import router as meal_router
+from gateway.meal.lifecycle import start_meal
+from gateway.notify.endpoints import router as contacts_router
 from gateway.referrals.endpoints import router as referrals_router
+from gateway.subscriptions.endpoints import router as subscriptions_router
+from gateway.subscriptions.lifecycle import start_subscriptions
 
 if TYPE_CHECKING:
     from gateway.app import StartHook
@@ -25,3 +32,10 @@ ROUTERS.append(agencies_router)
 START_HOOKS.append(start_inbox)
 ROUTERS.append(referrals_router)
 ROUTERS.append(inbox_router)
+ROUTERS.append(directory_router)
+ROUTERS.append(directory_pages_router)
+START_HOOKS.append(start_subscriptions)
+ROUTERS.append(subscriptions_router)
+ROUTERS.append(contacts_router)
+START_HOOKS.append(start_meal)
+ROUTERS.append(meal_router)

@@ -23,7 +23,6 @@ id          bigrams of the identity document number                   128
 from __future__ import annotations
 
 import base64
-import hashlib
 import hmac
 from dataclasses import dataclass
 
@@ -131,7 +130,7 @@ class BloomEncoder:
         counter = 0
         while len(positions) < k:
             message = f"{region}\x1f{feature}\x1f{counter}".encode()
-            digest = hmac.new(self._key, message, hashlib.sha512).digest()
+            digest = hmac.digest(self._key, message, "sha512")
             for start in range(0, len(digest), 2):
                 value = int.from_bytes(digest[start : start + 2], "little")
                 positions.append(offset + value % size)

@@ -28,7 +28,9 @@ full buffers become segments, and segments of similar size are merged, so a long
 from __future__ import annotations
 
 import hashlib
+import os
 from collections.abc import Hashable, Iterable, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -41,6 +43,7 @@ from connectors.pseudonym.encoder import LinkageEncoding
 U64 = npt.NDArray[np.uint64]
 I64 = npt.NDArray[np.int64]
 F64 = npt.NDArray[np.float64]
+F32 = npt.NDArray[np.float32]
 
 DEFAULT_THRESHOLD = 0.56
 
@@ -70,8 +73,13 @@ class MatchConfig:
     frequency_weight: float = 0.03
     namesake_dice: float = 0.9
     bits: int = DEFAULT_BITS
-    tables: int = 24
-    bits_per_key: int = 16
+    # Blocking: loose tables (similar names, birth year ± year_window or unknown) and strict
+    # tables (near-identical names, any year).
+    tables: int = 32
+    bits_per_key: int = 24
+    strict_tables: int = 8
+    strict_bits_per_key: int = 32
+    year_window: int = 2
     seed: int = 20_240_611
     buffer_size: int = 2048
 
@@ -163,88 +171,148 @@ def _unique(values: I64) -> tuple[I64, I64]:
 
 
 class _Scorer:
-    """Region-wise popcounts and the score formula, vectorised."""
+    """Region-wise popcounts and the score formula, vectorised (float32: it is memory-bound)."""
 
     def __init__(self, config: MatchConfig) -> None:
         layout = region_layout(config.bits)
-        self.word_starts = np.array([layout[region][0] // 64 for region in REGIONS], np.intp)
-        self.names_words = (
-            layout["names"][0] // 64,
-            (layout["names"][0] + layout["names"][1]) // 64,
-        )
-        self.weights = np.array([config.region_weights[region] for region in REGIONS])
-        self.neutral = np.array([config.region_neutral[region] for region in REGIONS])
+        words = config.bits // 64
+        # [words, regions] 0/1 matrix: per-region sums of per-word popcounts are one matmul.
+        self.region_matrix = np.zeros((words, len(REGIONS)), dtype=np.float32)
+        for column, region in enumerate(REGIONS):
+            offset, size = layout[region]
+            self.region_matrix[offset // 64 : (offset + size) // 64, column] = 1.0
+        self.weights = np.array([config.region_weights[r] for r in REGIONS], dtype=np.float32)
+        self.neutral = np.array([config.region_neutral[r] for r in REGIONS], dtype=np.float32)
         self.token_weight = config.token_weight
         self.max_tokens = config.max_tokens_counted
         self.frequency_weight = config.frequency_weight
-        self.namesake_dice = config.namesake_dice
         # The largest possible evidence: every region and token agreeing. Dividing by it puts
         # scores in [0, 1] without changing their order.
         self.scale = float(
             self.weights @ (1.0 - self.neutral) + self.token_weight * self.max_tokens
         )
 
-    def popcounts(self, words: U64) -> I64:
+    def popcounts(self, words: U64) -> F32:
         """[n, regions] number of set bits per region."""
-        counts = np.bitwise_count(words).astype(np.int64)
-        return np.add.reduceat(counts, self.word_starts, axis=1)
+        counts: F32 = np.bitwise_count(words).astype(np.float32) @ self.region_matrix
+        return counts
 
     def evidence(
-        self, words_a: U64, words_b: U64, pop_a: I64, pop_b: I64, shared: I64
-    ) -> tuple[F64, F64]:
+        self, words_a: U64, words_b: U64, pop_a: F32, pop_b: F32, shared: I64
+    ) -> tuple[F32, F32]:
         """(evidence, names Dice) of aligned pairs of filters."""
         common = self.popcounts(words_a & words_b)
         present = (pop_a > 0) & (pop_b > 0)
-        dice = 2.0 * common / np.maximum(pop_a + pop_b, 1)
+        dice = 2.0 * common / np.maximum(pop_a + pop_b, 1.0)
         # A region empty on either side says nothing: it contributes its neutral value.
-        evidence: F64 = np.where(present, dice - self.neutral, 0.0) @ self.weights
-        evidence = evidence + self.token_weight * np.minimum(shared, self.max_tokens)
+        evidence: F32 = ((dice - self.neutral) * present) @ self.weights
+        if self.token_weight:
+            evidence += np.float32(self.token_weight) * np.minimum(shared, self.max_tokens)
         return evidence, dice[:, 0]
 
-    def finish(self, evidence: F64, namesakes: I64) -> F64:
+    def finish(self, evidence: F32, namesakes: I64) -> F64:
         """Scores in [0, 1] from evidence and the number of namesakes of each query."""
         adjusted = evidence - self.frequency_weight * np.log2(np.maximum(namesakes, 1))
-        value: F64 = np.clip(adjusted / self.scale, 0.0, 1.0)
+        value: F64 = np.clip(adjusted.astype(np.float64) / self.scale, 0.0, 1.0)
         return value
 
 
+_YEAR_BITS = 12
+_YEAR_MAX = (1 << _YEAR_BITS) - 1
+_YEAR_BASE = 1800
+
+
+def _year_codes(records: Sequence[LinkageRecord]) -> I64:
+    """12-bit code of each birth year; 0 when unknown."""
+    return np.array(
+        [
+            min(max(record.birth_year - _YEAR_BASE, 1), _YEAR_MAX) if record.birth_year else 0
+            for record in records
+        ],
+        dtype=np.int64,
+    )
+
+
 class _Sampler:
-    """Bit positions of the names region sampled by each LSH table, and the keys they give."""
+    """Blocking keys: bit samples of the names region, with the birth year in the low bits.
+
+    A key is ``table (8 bits) | sampled name bits (<= 32) | year code (12 bits)``. *Loose*
+    tables sample few bits (similar names) and are probed at the query's birth year ± window
+    and at "unknown year"; *strict* tables sample many bits (near-identical names) and are
+    probed at every year, which finds a person whose year was mistyped or is missing.
+    """
 
     def __init__(self, config: MatchConfig) -> None:
-        if not 1 <= config.bits_per_key <= 32:
-            raise ValueError("bits_per_key must be between 1 and 32")
+        for bits in (config.bits_per_key, config.strict_bits_per_key):
+            if not 1 <= bits <= 32:
+                raise ValueError("bits per key must be between 1 and 32")
         offset, size = region_layout(config.bits)["names"]
         rng = np.random.default_rng(config.seed)
-        positions = offset + np.stack(
-            [rng.choice(size, size=config.bits_per_key, replace=False) for _ in range(config.tables)]
-        )
-        self.word = (positions // 64).astype(np.intp)  # [tables, bits_per_key]
-        self.shift = (positions % 64).astype(np.uint64)
-        self.table_tag = np.arange(config.tables, dtype=np.uint64) << np.uint64(32)
-        self.bits_per_key = config.bits_per_key
-        self.tables = config.tables
+        self.families: list[tuple[npt.NDArray[np.intp], U64, int]] = []
+        for tables, bits in (
+            (config.tables, config.bits_per_key),
+            (config.strict_tables, config.strict_bits_per_key),
+        ):
+            samples = [rng.choice(size, size=bits, replace=False) for _ in range(tables)]
+            positions = offset + np.array(samples, dtype=np.int64).reshape(tables, bits)
+            self.families.append(
+                ((positions // 64).astype(np.intp), (positions % 64).astype(np.uint64), tables)
+            )
+        self.loose = config.tables
+        self.tables = config.tables + config.strict_tables
+        self.window = config.year_window
+        self.tag = (np.arange(self.tables, dtype=np.uint64) << np.uint64(56))[None, :]
 
-    def keys(self, words: U64) -> U64:
-        """[n, tables] keys: table number in the high half, sampled bits in the low half."""
-        keys = np.zeros((words.shape[0], self.tables), dtype=np.uint64)
+    def _name_keys(self, words: U64) -> U64:
+        """[n, tables] sampled name bits, table tag included, year bits zero."""
+        parts = []
         one = np.uint64(1)
-        for j in range(self.bits_per_key):
-            bits = (words[:, self.word[:, j]] >> self.shift[:, j]) & one
-            keys |= bits << np.uint64(j)
-        keys |= self.table_tag
-        return keys
+        for word, shift, tables in self.families:
+            keys = np.zeros((words.shape[0], tables), dtype=np.uint64)
+            for j in range(word.shape[1]):
+                keys |= ((words[:, word[:, j]] >> shift[:, j]) & one) << np.uint64(j + _YEAR_BITS)
+            parts.append(keys)
+        return np.concatenate(parts, axis=1) | self.tag
+
+    def keys(self, words: U64, years: I64) -> U64:
+        """[n, tables] keys under which each record is indexed."""
+        return self._name_keys(words) | years.astype(np.uint64)[:, None]
+
+    def probes(self, words: U64, years: I64) -> tuple[U64, U64]:
+        """[n, probes] inclusive key ranges (low, high) to look up for each record."""
+        names = self._name_keys(words)
+        loose = names[:, : self.loose]
+        known = (years > 0)[:, None]
+        # Known year: the window [year - w, year + w] (contiguous codes) and "unknown" (code 0).
+        # Unknown year: every code, in the first range; the second stays empty (low > high).
+        first_low = np.where(known, np.clip(years - self.window, 1, _YEAR_MAX)[:, None], 0)
+        first_high = np.where(known, np.clip(years + self.window, 1, _YEAR_MAX)[:, None], _YEAR_MAX)
+        second_low = np.where(known, 0, 1)
+        second_high = np.zeros_like(second_low)
+        low = np.stack(
+            [loose | first_low.astype(np.uint64), loose | second_low.astype(np.uint64)], axis=2
+        ).reshape(len(years), -1)
+        high = np.stack(
+            [loose | first_high.astype(np.uint64), loose | second_high.astype(np.uint64)], axis=2
+        ).reshape(len(years), -1)
+        strict = names[:, self.loose :]
+        any_year = np.uint64(_YEAR_MAX)
+        return (
+            np.concatenate([low, strict], axis=1),
+            np.concatenate([high, strict | any_year], axis=1),
+        )
 
 
 class _Segment:
-    """An immutable slice of the index: filters, sorted LSH keys, sorted token digests."""
+    """An immutable slice of the index: filters, sorted blocking keys, sorted token digests."""
 
-    __slots__ = ("start", "words", "pops", "lsh_keys", "lsh_rows", "tok_keys", "tok_rows")
+    __slots__ = ("start", "words", "years", "pops", "lsh_keys", "lsh_rows", "tok_keys", "tok_rows")
 
     def __init__(
         self,
         start: int,
         words: U64,
+        years: I64,
         token_keys: U64,
         token_rows: I64,
         sampler: _Sampler,
@@ -252,12 +320,13 @@ class _Segment:
     ) -> None:
         self.start = start
         self.words = words
+        self.years = years
         self.pops = scorer.popcounts(words)
-        keys = sampler.keys(words).ravel()
-        order = np.argsort(keys, kind="stable")
+        keys = sampler.keys(words, years).ravel()
+        order = np.argsort(keys)
         self.lsh_keys: U64 = keys[order]
         self.lsh_rows: I64 = (order // sampler.tables).astype(np.int64)
-        order = np.argsort(token_keys, kind="stable")
+        order = np.argsort(token_keys)
         self.tok_keys: U64 = token_keys[order]
         self.tok_rows: I64 = token_rows[order]
 
@@ -266,13 +335,13 @@ class _Segment:
         return int(self.words.shape[0])
 
     @staticmethod
-    def lookup(sorted_keys: U64, rows: I64, probes: U64) -> tuple[I64, I64]:
-        """(probe index, local row) of every entry whose key equals a probe."""
-        low = np.searchsorted(sorted_keys, probes, side="left").astype(np.int64)
-        high = np.searchsorted(sorted_keys, probes, side="right").astype(np.int64)
-        counts = high - low
-        positions = _ranges(low, counts)
-        probe_index = np.repeat(np.arange(len(probes), dtype=np.int64), counts)
+    def lookup(sorted_keys: U64, rows: I64, low: U64, high: U64) -> tuple[I64, I64]:
+        """(probe index, local row) of every entry whose key is in a probe's [low, high]."""
+        first = np.searchsorted(sorted_keys, low, side="left").astype(np.int64)
+        last = np.searchsorted(sorted_keys, high, side="right").astype(np.int64)
+        counts = np.maximum(last - first, 0)
+        positions = _ranges(first, counts)
+        probe_index = np.repeat(np.arange(len(low), dtype=np.int64), counts)
         return probe_index, rows[positions]
 
 
@@ -299,7 +368,7 @@ class Index:
         self._scorer = _Scorer(config)
         self._subjects: list[SubjectId] = []
         self._segments: list[_Segment] = []
-        self._buffer_blooms: list[bytes] = []
+        self._buffer: list[LinkageRecord] = []
         self._buffer_tokens: list[tuple[int, int]] = []  # (digest, global row)
         self._buffer_segment: _Segment | None = None
 
@@ -317,10 +386,10 @@ class Index:
             raise ValueError(f"the Bloom filter must have {self.config.bits} bits")
         row = len(self._subjects)
         self._subjects.append(subject_id)
-        self._buffer_blooms.append(record.bloom)
+        self._buffer.append(record)
         self._buffer_tokens.extend((token_digest(token), row) for token in set(record.tokens))
         self._buffer_segment = None
-        if len(self._buffer_blooms) >= self.config.buffer_size:
+        if len(self._buffer) >= self.config.buffer_size:
             self._flush()
 
     def add_many(self, items: Iterable[tuple[SubjectId, LinkageRecord]]) -> None:
@@ -337,22 +406,28 @@ class Index:
 
     def _add_chunk(self, chunk: Sequence[tuple[SubjectId, LinkageRecord]]) -> None:
         start = len(self._subjects)
-        words = _words([record.bloom for _, record in chunk], self.config.bits)
+        records = [record for _, record in chunk]
         self._subjects.extend(subject for subject, _ in chunk)
         tokens = [
             (token_digest(token), start + offset)
-            for offset, (_, record) in enumerate(chunk)
+            for offset, record in enumerate(records)
             for token in set(record.tokens)
         ]
-        self._push(start, words, tokens)
+        self._push(start, records, tokens)
 
-    def _segment(self, start: int, words: U64, tokens: Sequence[tuple[int, int]]) -> _Segment:
+    def _segment(
+        self, start: int, records: Sequence[LinkageRecord], tokens: Sequence[tuple[int, int]]
+    ) -> _Segment:
+        words = _words([record.bloom for record in records], self.config.bits)
+        years = _year_codes(records)
         keys = np.fromiter((key for key, _ in tokens), dtype=np.uint64, count=len(tokens))
         rows = np.fromiter((row - start for _, row in tokens), dtype=np.int64, count=len(tokens))
-        return _Segment(start, words, keys, rows, self._sampler, self._scorer)
+        return _Segment(start, words, years, keys, rows, self._sampler, self._scorer)
 
-    def _push(self, start: int, words: U64, tokens: Sequence[tuple[int, int]]) -> None:
-        self._segments.append(self._segment(start, words, tokens))
+    def _push(
+        self, start: int, records: Sequence[LinkageRecord], tokens: Sequence[tuple[int, int]]
+    ) -> None:
+        self._segments.append(self._segment(start, records, tokens))
         # Merge segments of similar size: O(log n) segments, O(n log n) total work.
         while len(self._segments) >= 2 and self._segments[-2].size <= 2 * self._segments[-1].size:
             newer = self._segments.pop()
@@ -361,6 +436,7 @@ class Index:
                 _Segment(
                     older.start,
                     np.concatenate([older.words, newer.words]),
+                    np.concatenate([older.years, newer.years]),
                     np.concatenate([older.tok_keys, newer.tok_keys]),
                     np.concatenate([older.tok_rows, newer.tok_rows + (newer.start - older.start)]),
                     self._sampler,
@@ -369,21 +445,19 @@ class Index:
             )
 
     def _flush(self) -> None:
-        if not self._buffer_blooms:
+        if not self._buffer:
             return
-        start = len(self._subjects) - len(self._buffer_blooms)
-        words = _words(self._buffer_blooms, self.config.bits)
-        tokens = self._buffer_tokens
-        self._buffer_blooms, self._buffer_tokens, self._buffer_segment = [], [], None
-        self._push(start, words, tokens)
+        start = len(self._subjects) - len(self._buffer)
+        records, tokens = self._buffer, self._buffer_tokens
+        self._buffer, self._buffer_tokens, self._buffer_segment = [], [], None
+        self._push(start, records, tokens)
 
     def _all_segments(self) -> list[_Segment]:
         segments = list(self._segments)
-        if self._buffer_blooms:
+        if self._buffer:
             if self._buffer_segment is None:
-                start = len(self._subjects) - len(self._buffer_blooms)
-                words = _words(self._buffer_blooms, self.config.bits)
-                self._buffer_segment = self._segment(start, words, self._buffer_tokens)
+                start = len(self._subjects) - len(self._buffer)
+                self._buffer_segment = self._segment(start, self._buffer, self._buffer_tokens)
             segments.append(self._buffer_segment)
         return segments
 
@@ -396,7 +470,7 @@ class Index:
         threshold = self.config.threshold if threshold is None else threshold
         words = _words([record.bloom], self.config.bits)
         pops = self._scorer.popcounts(words)
-        lsh_probes = self._sampler.keys(words)[0]
+        low, high = self._sampler.probes(words, _year_codes([record]))
         token_probes = np.array(
             sorted({token_digest(token) for token in record.tokens}), dtype=np.uint64
         )
@@ -404,8 +478,10 @@ class Index:
         found_evidence: list[F64] = []
         found_names: list[F64] = []
         for segment in self._all_segments():
-            _, lsh_rows = segment.lookup(segment.lsh_keys, segment.lsh_rows, lsh_probes)
-            _, token_rows = segment.lookup(segment.tok_keys, segment.tok_rows, token_probes)
+            _, lsh_rows = segment.lookup(segment.lsh_keys, segment.lsh_rows, low[0], high[0])
+            _, token_rows = segment.lookup(
+                segment.tok_keys, segment.tok_rows, token_probes, token_probes
+            )
             if len(lsh_rows) == 0 and len(token_rows) == 0:
                 continue
             rows, _ = _unique(np.concatenate([lsh_rows, token_rows]))
@@ -438,72 +514,95 @@ class Index:
     # -- batch ----------------------------------------------------------------------------
 
     def candidate_scores(
-        self, records: Sequence[LinkageRecord], *, threshold: float | None = None
+        self,
+        records: Sequence[LinkageRecord],
+        *,
+        threshold: float | None = None,
+        workers: int | None = None,
     ) -> tuple[I64, I64, F64]:
-        """(query index, indexed row, score) of every pair scoring at least ``threshold``."""
+        """(query index, indexed row, score) of every pair scoring at least ``threshold``.
+
+        Chunks of queries run on ``workers`` threads (numpy releases the GIL in its loops).
+        """
         threshold = self.config.threshold if threshold is None else threshold
         self._flush()
-        out_left: list[I64] = []
-        out_right: list[I64] = []
-        out_score: list[F64] = []
         # Queries go by chunks so that candidate arrays stay a few hundred megabytes at most.
-        chunk_size = 8192
-        for chunk_start in range(0, len(records), chunk_size):
+        chunk_size = 4096
+        starts = range(0, len(records), chunk_size)
+        workers = workers or min(4, os.cpu_count() or 1)
+
+        def run(chunk_start: int) -> tuple[I64, I64, F64]:
             chunk = records[chunk_start : chunk_start + chunk_size]
-            words = _words([record.bloom for record in chunk], self.config.bits)
-            pops = self._scorer.popcounts(words)
-            lsh_probes = self._sampler.keys(words)
-            token_pairs = [
-                (token_digest(token), offset)
-                for offset, record in enumerate(chunk)
-                for token in set(record.tokens)
-            ]
-            token_probes = np.fromiter(
-                (key for key, _ in token_pairs), dtype=np.uint64, count=len(token_pairs)
-            )
-            token_owner = np.fromiter(
-                (offset for _, offset in token_pairs), dtype=np.int64, count=len(token_pairs)
-            )
-            lefts: list[I64] = []
-            rights: list[I64] = []
-            evidences: list[F64] = []
-            names: list[F64] = []
-            for segment in self._segments:
-                left, right, evidence, names_dice = self._score_chunk(
-                    segment, words, pops, lsh_probes, token_probes, token_owner
-                )
-                lefts.append(left)
-                rights.append(right + segment.start)
-                evidences.append(evidence)
-                names.append(names_dice)
-            if not lefts:
-                continue
-            left = np.concatenate(lefts)
-            namesake = left[np.concatenate(names) >= self.config.namesake_dice]
-            namesakes = np.bincount(namesake, minlength=len(chunk))
-            scores = self._scorer.finish(np.concatenate(evidences), namesakes[left])
-            keep = scores >= threshold
-            out_left.append(left[keep] + chunk_start)
-            out_right.append(np.concatenate(rights)[keep])
-            out_score.append(scores[keep])
-        if not out_left:
+            left, right, scores = self._score_queries(chunk, threshold)
+            return left + chunk_start, right, scores
+
+        if workers > 1 and len(starts) > 1:
+            with ThreadPoolExecutor(max_workers=workers) as pool:
+                results = list(pool.map(run, starts))
+        else:
+            results = [run(chunk_start) for chunk_start in starts]
+        if not results:
             return np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros(0, np.float64)
-        return np.concatenate(out_left), np.concatenate(out_right), np.concatenate(out_score)
+        return (
+            np.concatenate([left for left, _, _ in results]),
+            np.concatenate([right for _, right, _ in results]),
+            np.concatenate([scores for _, _, scores in results]),
+        )
+
+    def _score_queries(
+        self, chunk: Sequence[LinkageRecord], threshold: float
+    ) -> tuple[I64, I64, F64]:
+        words = _words([record.bloom for record in chunk], self.config.bits)
+        pops = self._scorer.popcounts(words)
+        probes = self._sampler.probes(words, _year_codes(chunk))
+        token_pairs = [
+            (token_digest(token), offset)
+            for offset, record in enumerate(chunk)
+            for token in set(record.tokens)
+        ]
+        token_probes = np.fromiter(
+            (key for key, _ in token_pairs), dtype=np.uint64, count=len(token_pairs)
+        )
+        token_owner = np.fromiter(
+            (offset for _, offset in token_pairs), dtype=np.int64, count=len(token_pairs)
+        )
+        lefts: list[I64] = [np.zeros(0, np.int64)]
+        rights: list[I64] = [np.zeros(0, np.int64)]
+        evidences: list[F64] = [np.zeros(0, np.float64)]
+        names: list[F64] = [np.zeros(0, np.float64)]
+        for segment in self._segments:
+            left, right, evidence, names_dice = self._score_chunk(
+                segment, words, pops, probes, token_probes, token_owner
+            )
+            lefts.append(left)
+            rights.append(right + segment.start)
+            evidences.append(evidence)
+            names.append(names_dice)
+        left = np.concatenate(lefts)
+        # How common the query's name is: candidates with (nearly) the same names.
+        namesake = left[np.concatenate(names) >= self.config.namesake_dice]
+        namesakes = np.bincount(namesake, minlength=len(chunk))
+        scores = self._scorer.finish(np.concatenate(evidences), namesakes[left])
+        keep = scores >= threshold
+        return left[keep], np.concatenate(rights)[keep], scores[keep]
 
     def _score_chunk(
         self,
         segment: _Segment,
         words: U64,
         pops: I64,
-        lsh_probes: U64,
+        probes: tuple[U64, U64],
         token_probes: U64,
         token_owner: I64,
     ) -> tuple[I64, I64, F64, F64]:
-        tables = lsh_probes.shape[1]
-        probe, rows = segment.lookup(segment.lsh_keys, segment.lsh_rows, lsh_probes.ravel())
+        low, high = probes
+        per_record = low.shape[1]
+        probe, rows = segment.lookup(segment.lsh_keys, segment.lsh_rows, low.ravel(), high.ravel())
         size = np.int64(segment.size)
-        codes, _ = _unique((probe // tables) * size + rows)
-        token_probe, token_rows = segment.lookup(segment.tok_keys, segment.tok_rows, token_probes)
+        codes, _ = _unique((probe // per_record) * size + rows)
+        token_probe, token_rows = segment.lookup(
+            segment.tok_keys, segment.tok_rows, token_probes, token_probes
+        )
         shared = np.zeros(len(codes), dtype=np.int64)
         if len(token_rows):
             token_codes, counts = _unique(token_owner[token_probe] * size + token_rows)

@@ -12,6 +12,7 @@ import re
 import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass
+from functools import lru_cache
 from datetime import date, datetime
 
 # ---------------------------------------------------------------------------------------------
@@ -90,6 +91,7 @@ def strip_accents(text: str) -> str:
     return "".join(char for char in decomposed if not unicodedata.combining(char))
 
 
+@lru_cache(maxsize=1 << 16)
 def fold_text(text: str) -> str:
     """Lower case, no accents, no apostrophes, one space between words: ``Aïssatou`` → ``aissatou``."""
     text = strip_accents(text).lower()
@@ -99,12 +101,17 @@ def fold_text(text: str) -> str:
     return _NON_ALNUM.sub(" ", text).strip()
 
 
+_PHRASES_BY_FIRST: dict[str, list[tuple[str, ...]]] = {}
+for _phrase in _HONORIFIC_PHRASES:  # longest first, as sorted above
+    _PHRASES_BY_FIRST.setdefault(_phrase[0], []).append(_phrase)
+
+
 def strip_honorifics(tokens: list[str]) -> list[str]:
     """Remove honorific phrases anywhere, and short ambiguous titles at the start."""
     result: list[str] = []
     index = 0
     while index < len(tokens):
-        for phrase in _HONORIFIC_PHRASES:
+        for phrase in _PHRASES_BY_FIRST.get(tokens[index], ()):
             if tuple(tokens[index : index + len(phrase)]) == phrase:
                 index += len(phrase)
                 break
@@ -116,6 +123,7 @@ def strip_honorifics(tokens: list[str]) -> list[str]:
     return result
 
 
+@lru_cache(maxsize=1 << 16)
 def fold_token(token: str) -> str:
     """Fold one name token so that common transliteration variants coincide.
 

@@ -12,6 +12,8 @@ or missing, and phone numbers that are reformatted, changed or missing.
 
 from __future__ import annotations
 
+import bisect
+import itertools
 import random
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -359,8 +361,15 @@ class LinkageScenario:
         }
 
 
+_CUMULATIVE: dict[int, list[int]] = {}
+
+
 def _weighted(rng: random.Random, table: Sequence[tuple[str, int, tuple[str, ...]]]) -> int:
-    return rng.choices(range(len(table)), weights=[weight for _, weight, _ in table])[0]
+    cumulative = _CUMULATIVE.get(id(table))
+    if cumulative is None:
+        cumulative = list(itertools.accumulate(weight for _, weight, _ in table))
+        _CUMULATIVE[id(table)] = cumulative
+    return bisect.bisect_right(cumulative, rng.random() * cumulative[-1])
 
 
 class SyntheticPopulation:

@@ -8,7 +8,6 @@ the list sent out is sorted so that a token's position does not tell its kind.
 from __future__ import annotations
 
 import base64
-import hashlib
 import hmac
 
 from connectors.pseudonym.keys import LinkageKey
@@ -31,7 +30,7 @@ class TokenEncoder:
 
     def token(self, kind: str, *fields: str) -> str:
         message = _SEPARATOR.join((kind, *fields)).encode("utf-8")
-        return b64url(hmac.new(self._key, message, hashlib.sha256).digest())
+        return b64url(hmac.digest(self._key, message, "sha256"))
 
     def pseudonym(self, identity: Identity) -> str:
         """The primary token: sorted folded names, birth year and sex (blank when unknown)."""

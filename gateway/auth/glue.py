@@ -62,21 +62,26 @@ async def read_form(request: Request) -> dict[str, str]:
     return form
 
 
-def _basic_client_id(request: Request) -> str | None:
+def _basic_credentials(request: Request) -> tuple[str | None, str | None]:
     header = request.headers.get("authorization", "")
     scheme, _, value = header.partition(" ")
     if scheme.lower() != "basic":
-        return None
+        return None, None
     try:
         decoded = base64.b64decode(value.strip(), validate=True).decode("utf-8")
     except (binascii.Error, UnicodeDecodeError):
-        return None
-    return unquote(decoded.split(":", 1)[0])
+        return None, None
+    client_id, _, secret = decoded.partition(":")
+    return unquote(client_id), unquote(secret) or None
+
+
+def presented_secret(request: Request, form: dict[str, str]) -> str | None:
+    return _basic_credentials(request)[1] or form.get("client_secret") or None
 
 
 def candidate_client_ids(request: Request, form: dict[str, str]) -> list[str]:
     """Client ids the request claims, before any of them is verified."""
-    found = [_basic_client_id(request), form.get("client_id")]
+    found = [_basic_credentials(request)[0], form.get("client_id")]
     assertion = form.get("client_assertion")
     if assertion:
         sub = peek_claims(assertion).get("sub")
@@ -132,7 +137,10 @@ def _rate_limited(state: AuthState, request: Request, client_ids: list[str]) -> 
     return oauth_error(429, "too_many_requests", {"Retry-After": retry_after_header(wait)})
 
 
-async def token_endpoint(state: AuthState, request: Request) -> JSONResponse:
+async def _prepare(
+    state: AuthState, request: Request
+) -> tuple[dict[str, str], Exchange] | JSONResponse:
+    """Parse, rate-limit and preload the clients the request names: common to the endpoints."""
     try:
         form = await read_form(request)
     except FormError:
@@ -143,27 +151,42 @@ async def token_endpoint(state: AuthState, request: Request) -> JSONResponse:
         return limited
     exchange = Exchange(ring=await state.keys.fresh())
     exchange.clients = await _load_clients(state, client_ids)
+    return form, exchange
+
+
+async def _finish(
+    state: AuthState,
+    request: Request,
+    form: dict[str, str],
+    exchange: Exchange,
+    response: OAuthResponse,
+) -> OAuthResponse:
+    secret = presented_secret(request, form)
+    if response.status == 401 and not exchange.clients and secret:
+        # Unknown client: spend a hash's time so the answer does not reveal the id is unknown.
+        await asyncio.to_thread(burn_secret_check, secret)
+    if not await _burn_assertion(state, exchange):
+        return invalid_client_response()
+    return response
+
+
+async def token_endpoint(state: AuthState, request: Request) -> JSONResponse:
+    prepared = await _prepare(state, request)
+    if isinstance(prepared, JSONResponse):
+        return prepared
+    form, exchange = prepared
     oauth_request = FormRequest("POST", str(request.url), request.headers, form)
     response = await _run(exchange, lambda: state.server.create_token_response(oauth_request))
-    if response.status == 401 and not exchange.clients and form.get("client_secret", "") != "":
-        # Unknown client: spend a hash's time so the answer does not reveal the id is unknown.
-        await asyncio.to_thread(burn_secret_check, form["client_secret"])
-    if not await _burn_assertion(state, exchange):
-        return oauth_json(invalid_client_response())
-    return oauth_json(response)
+    return oauth_json(await _finish(state, request, form, exchange, response))
 
 
 async def introspection_endpoint(state: AuthState, request: Request) -> JSONResponse:
-    try:
-        form = await read_form(request)
-    except FormError:
-        return oauth_error(400, "invalid_request")
-    client_ids = candidate_client_ids(request, form)
-    exchange = Exchange(ring=state.keys.current)
+    prepared = await _prepare(state, request)
+    if isinstance(prepared, JSONResponse):
+        return prepared
+    form, exchange = prepared
     peeked = peek_claims(form.get("token", ""))
-    token_client = peeked.get("client_id")
-    jti, exp = peeked.get("jti"), peeked.get("exp")
-    exchange.clients = await _load_clients(state, client_ids)
+    jti, token_client, exp = peeked.get("jti"), peeked.get("client_id"), peeked.get("exp")
     if isinstance(jti, str) and isinstance(token_client, str) and isinstance(exp, int):
         # The peeked values only choose what to look up; authlib verifies the token itself.
         exchange.token_refused = await state.status.is_refused(jti, token_client, exp)
@@ -171,26 +194,20 @@ async def introspection_endpoint(state: AuthState, request: Request) -> JSONResp
     response = await _run(
         exchange, lambda: state.server.create_endpoint_response("introspection", oauth_request)
     )
-    if not await _burn_assertion(state, exchange):
-        return oauth_json(invalid_client_response())
-    return oauth_json(response)
+    return oauth_json(await _finish(state, request, form, exchange, response))
 
 
 async def revocation_endpoint(state: AuthState, request: Request) -> JSONResponse:
-    try:
-        form = await read_form(request)
-    except FormError:
-        return oauth_error(400, "invalid_request")
-    client_ids = candidate_client_ids(request, form)
-    exchange = Exchange(ring=state.keys.current)
-    exchange.clients = await _load_clients(state, client_ids)
+    prepared = await _prepare(state, request)
+    if isinstance(prepared, JSONResponse):
+        return prepared
+    form, exchange = prepared
     oauth_request = FormRequest("POST", str(request.url), request.headers, form)
     response = await _run(
         exchange, lambda: state.server.create_endpoint_response("revocation", oauth_request)
     )
-    if not await _burn_assertion(state, exchange):
-        return oauth_json(invalid_client_response())
-    if exchange.revoked:
+    response = await _finish(state, request, form, exchange, response)
+    if exchange.revoked and response.status == 200:
         async with state.sessionmaker() as session:
             await service.revoke_access_tokens(session, exchange.revoked)
             await session.commit()

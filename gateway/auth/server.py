@@ -197,6 +197,9 @@ class PrivateKeyJwt(JWTBearerClientAssertion):  # type: ignore[misc]
         return self._audiences
 
     def resolve_client_public_key(self, client: ClientRecord) -> KeySet:
+        if client.jwks is None:
+            # A secret client has no registered key: its assertions cannot be verified.
+            raise InvalidClientError()
         return KeySet.import_key_set(client.jwks)  # type: ignore[arg-type]
 
     def validate_jti(self, claims: dict[str, Any], jti: str) -> bool:

@@ -33,7 +33,10 @@ async def clients_for_request(
 async def burn_client_assertion(session: AsyncSession, key: str, expires_at: int) -> bool:
     """Record a used RFC 7523 assertion until it expires; False when it was already used."""
     expires = datetime.fromtimestamp(expires_at, UTC)
-    return await repository.insert_refused_jti(session, key, expires)
+    fresh = await repository.insert_refused_jti(session, key, expires)
+    # Token requests are rare (one per client per token lifetime): a cheap place to clean up.
+    await repository.purge_expired_jtis(session, utcnow())
+    return fresh
 
 
 async def revoke_access_tokens(session: AsyncSession, tokens: Iterable[AccessClaims]) -> None:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import importlib
 import signal
 from pathlib import Path
 from typing import Annotated
@@ -12,6 +11,7 @@ import typer
 from sqlalchemy import select
 from sqlalchemy.exc import DBAPIError
 
+from gateway.agencies.models import Agency
 from gateway.db.engine import is_sqlite, make_engine
 from gateway.events.broker import broker_for, embedded_for
 from gateway.events.topics import ensure_topics
@@ -24,19 +24,14 @@ app = typer.Typer(
 
 
 async def agency_codes_from_db(settings: Settings) -> list[str]:
-    """Codes of the registered agencies; none while the directory or its table is missing."""
-    # TODO(lead): import gateway.agencies.models directly once the agencies part has landed.
-    try:
-        models = importlib.import_module("gateway.agencies.models")
-    except ModuleNotFoundError:
-        return []
+    """Codes of the registered agencies; none while the database is missing or unmigrated."""
     url = settings.resolved_database_url
     if is_sqlite(url) and not Path(url.split("///", 1)[-1]).exists():
         return []  # never create an empty database file just to read it
     engine = make_engine(url)
     try:
         async with engine.connect() as conn:
-            rows = await conn.execute(select(models.Agency.code))
+            rows = await conn.execute(select(Agency.code).order_by(Agency.code))
             return [str(code) for code in rows.scalars()]
     except DBAPIError:
         return []  # not migrated yet: only the --agency codes are used

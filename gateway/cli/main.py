@@ -55,5 +55,13 @@ def router() -> None:
     workers_cmd.run_router()
 
 
+@app.command("notifier")
+def notifier() -> None:
+    """Run the notifier (webhooks, e-mail, SMS) only. / Lance uniquement le notificateur."""
+    from gateway.cli.notifier_cmd import run_notifier
+
+    run_notifier()
+
+
 if __name__ == "__main__":  # pragma: no cover
     app()

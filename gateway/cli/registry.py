@@ -10,6 +10,9 @@ def register_groups(app: typer.Typer) -> None:
     from gateway.cli import agencies_cmd, clients_cmd, keys_cmd
 
     app.add_typer(agencies_cmd.app, name="agencies")
+    from gateway.cli import contacts_cmd
+
+    agencies_cmd.app.add_typer(contacts_cmd.app, name="contact")
     app.add_typer(clients_cmd.app, name="clients")
     app.add_typer(keys_cmd.app, name="keys")
     from gateway.cli import audit_cmd
@@ -24,3 +27,7 @@ def register_groups(app: typer.Typer) -> None:
     from gateway.cli import schemas_cmd
 
     app.add_typer(schemas_cmd.app, name="schemas")
+    from gateway.cli import directory_cmd, forms_cmd
+
+    app.add_typer(directory_cmd.app, name="directory")
+    app.add_typer(forms_cmd.app, name="forms")

@@ -57,6 +57,7 @@ def _banner(base: str, clients: list[DemoClient], bootstrap: str) -> str:
 
 
 async def _run_all(settings: Settings, host: str, port: int) -> None:
+    from consumers.notifier.handler import Notifier
     from consumers.router.handler import Router
 
     await asyncio.to_thread(upgrade, settings.resolved_database_url)
@@ -81,6 +82,9 @@ async def _run_all(settings: Settings, host: str, port: int) -> None:
             tasks = [
                 asyncio.create_task(supervise("relay", relay.run, stop)),
                 asyncio.create_task(supervise("router", router.run, stop)),
+                asyncio.create_task(
+                    supervise("notifier", Notifier(bootstrap, sessionmaker, settings).run, stop)
+                ),
             ]
             server = uvicorn.Server(
                 uvicorn.Config(create_app(settings), host=host, port=port, log_config=None)

@@ -296,6 +296,14 @@ class EmbeddedKafka:
     def formatted(self) -> bool:
         return (self.log_dir / "meta.properties").exists()
 
+    async def prepare(self) -> BrokerPorts:
+        """Check the installation, choose the ports, write the configuration, format once."""
+        self.check_installed()
+        ports = self._choose_ports()
+        self._write_config(ports)
+        await self._format_storage()
+        return ports
+
     async def _format_storage(self) -> None:
         """Format the log folder once; a formatted folder (a second run) is reused as is."""
         if self.formatted:
@@ -303,10 +311,9 @@ class EmbeddedKafka:
         command = self._jvm_command(
             STORAGE_TOOL,
             "format",
-            "--cluster-id",
-            new_cluster_id(),
-            "--config",
-            str(self.properties_file),
+            # "=" form: a base64url id may start with "-", which argparse would take for an option.
+            f"--cluster-id={new_cluster_id()}",
+            f"--config={self.properties_file}",
             "--ignore-formatted",
             options=TOOL_JVM_FLAGS,
         )
@@ -329,11 +336,9 @@ class EmbeddedKafka:
         """Start the broker (formatting its storage the first time) and wait until it answers."""
         if self.running:
             return
-        self.check_installed()
+        await self._terminate(signal.SIGKILL, timeout=1.0)  # reap a broker that died by itself
         started = time.monotonic()
-        ports = self._choose_ports()
-        self._write_config(ports)
-        await self._format_storage()
+        ports = await self.prepare()
         if not (port_is_free(ports.broker) and port_is_free(ports.controller)):
             raise KafkaStartFailed(
                 f"Ports Kafka déjà utilisés ({ports.broker}, {ports.controller}).",

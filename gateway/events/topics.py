@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import re
 from collections.abc import Iterable
+from typing import Any
 
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.errors import TopicAlreadyExistsError, for_code
@@ -87,6 +88,7 @@ async def ensure_topics(
     """Create the missing topics; existing ones are left as they are. Returns those created."""
     wanted = planned_topics(agencies, partitions, replication)
     admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap, request_timeout_ms=int(timeout * 1000))
+    deadline = asyncio.get_running_loop().time() + timeout
     try:
         await asyncio.wait_for(admin.start(), timeout)
         existing = set(await admin.list_topics())
@@ -94,8 +96,14 @@ async def ensure_topics(
         if not missing:
             return []
         response = await admin.create_topics(missing, timeout_ms=int(timeout * 1000))
+        created = _created(response)
+        await _wait_until_usable(admin, [t.name for t in missing], deadline)
+        return created
     finally:
         await admin.close()
+
+
+def _created(response: Any) -> list[str]:
     created: list[str] = []
     failures: list[str] = []
     # topic_errors: (name, error_code[, error_message]) depending on the protocol version.
@@ -111,3 +119,30 @@ async def ensure_topics(
             "Création de topics impossible / Topic creation failed: " + "; ".join(failures)
         )
     return created
+
+
+async def _wait_until_usable(admin: AIOKafkaAdminClient, names: list[str], deadline: float) -> None:
+    """Wait until every partition has a leader, so callers may produce or assign at once.
+
+    The controller answers CreateTopics before the brokers' metadata caches know the topic.
+    """
+    loop = asyncio.get_running_loop()
+    pending = set(names)
+    while pending:
+        described = await admin.describe_topics(sorted(pending))
+        for topic in described:
+            partitions = topic.get("partitions") or []
+            if (
+                topic["error_code"] == 0
+                and partitions
+                and all(p["leader"] >= 0 for p in partitions)
+            ):
+                pending.discard(topic["topic"])
+        if not pending:
+            return
+        if loop.time() > deadline:
+            raise TopicCreationFailed(
+                "Topics créés mais sans leader / Topics created but without a leader: "
+                + ", ".join(sorted(pending))
+            )
+        await asyncio.sleep(0.05)

@@ -24,8 +24,14 @@ CHILD_ASSENT_MISSING = "child_assent_missing"
 UNKNOWN_CATEGORY = "unknown_category"
 UNKNOWN_PURPOSE = "unknown_purpose"
 NO_CATEGORY_REQUESTED = "no_category_requested"
+# Decisions of the sharing paths around the engine (gateway/policy/service.py).
+DATA_SOURCE = "data_source"
+CONSENT_NOTICE = "consent_notice"
+UNKNOWN_REFERRAL = "unknown_referral"
 
-PERMIT_CODES = frozenset({PERMITTED, PERMITTED_WITHOUT_CONSENT, BREAK_GLASS})
+PERMIT_CODES = frozenset(
+    {PERMITTED, PERMITTED_WITHOUT_CONSENT, BREAK_GLASS, DATA_SOURCE, CONSENT_NOTICE}
+)
 
 # {cat}: category label, {rule}: rule id, {purpose}: purpose label.
 _TEMPLATES: dict[str, tuple[str, str]] = {
@@ -99,6 +105,20 @@ _TEMPLATES: dict[str, tuple[str, str]] = {
     NO_CATEGORY_REQUESTED: (
         "Refusé : aucune catégorie de données demandée.",
         "Denied: no data category requested.",
+    ),
+    DATA_SOURCE: (
+        "« {cat} » : l'agence relit les données qu'elle a elle-même transmises.",
+        "'{cat}': the agency reads back data it sent itself.",
+    ),
+    CONSENT_NOTICE: (
+        "Avis de consentement transmis : l'agence détient des données sur cette personne et "
+        "doit appliquer le retrait (effacer ses copies, confirmer par un accusé de purge).",
+        "Consent notice delivered: the agency holds data about this person and must apply "
+        "the withdrawal (delete its copies, confirm with a purge receipt).",
+    ),
+    UNKNOWN_REFERRAL: (
+        "Refusé : l'orientation de cet événement est introuvable.",
+        "Denied: the referral of this event cannot be found.",
     ),
 }
 

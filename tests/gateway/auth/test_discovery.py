@@ -60,3 +60,14 @@ async def test_metadata_of_an_https_issuer_passes_authlib_checks(database: Datab
     metadata.validate_revocation_endpoint()
     metadata.validate_introspection_endpoint()
     assert body["token_endpoint"] == "https://passerelle.mno.example.gn/oauth/token"
+
+
+async def test_openapi_declares_the_client_credentials_flow(api: AsyncClient) -> None:
+    spec = (await api.get("/openapi.json")).json()
+    scheme = spec["components"]["securitySchemes"]["mno_oauth2"]
+    assert scheme["flows"]["clientCredentials"]["tokenUrl"] == "/oauth/token"
+    assert "referrals:write" in scheme["flows"]["clientCredentials"]["scopes"]
+    revoke = spec["paths"]["/v1/admin/clients/{client_id}/revoke"]["post"]
+    assert revoke["security"] == [{"mno_oauth2": ["admin"]}]
+    token_body = spec["paths"]["/oauth/token"]["post"]["requestBody"]["content"]
+    assert "grant_type" in token_body["application/x-www-form-urlencoded"]["schema"]["properties"]

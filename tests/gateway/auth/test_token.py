@@ -292,3 +292,20 @@ async def test_key_client_cannot_fall_back_to_a_secret(api: AsyncClient) -> None
         auth=(creds.client_id, ""),
     )
     assert response.status_code == 401
+
+
+async def test_secret_client_cannot_send_an_assertion(api: AsyncClient) -> None:
+    creds = await _secret_client(api)
+    forged = ClientCredentials(
+        creds.client_id, None, creds.agency, creds.scopes, ECKey.generate_key("P-256")
+    )
+    response = await api.post(
+        "/oauth/token",
+        data={
+            "grant_type": "client_credentials",
+            "client_assertion_type": ASSERTION_TYPE,
+            "client_assertion": _assertion(forged),
+        },
+    )
+    assert response.status_code == 401
+    assert response.json()["error"] == "invalid_client"

@@ -12,6 +12,7 @@ from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.errors import KafkaError
 
+from gateway.events import broker as broker_module
 from gateway.events.broker import (
     EmbeddedKafka,
     KafkaNotInstalled,
@@ -227,3 +228,14 @@ async def test_broker_for_prefers_the_configured_cluster(tmp_path: Path) -> None
     async with broker_for(settings) as bootstrap:
         assert bootstrap == "kafka-1:9092,kafka-2:9092"
     assert not (tmp_path / "kafka").exists()  # nothing embedded was started
+
+
+async def test_cluster_ids_starting_with_a_dash_are_formatted(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # base64url ids start with "-" one time in 64: the storage tool must not take it for an option
+    monkeypatch.setattr(broker_module, "new_cluster_id", lambda: "-" + "A" * 21)
+    broker = EmbeddedKafka(tmp_path / "data")
+    await broker.prepare()
+    assert "cluster.id=-AAAAAAAAAAAAAAAAAAAAA" in (broker.log_dir / "meta.properties").read_text()
+    assert not broker.running

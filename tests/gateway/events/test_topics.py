@@ -4,13 +4,18 @@ from __future__ import annotations
 
 import asyncio
 import uuid
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 import pytest
 from aiokafka.admin import AIOKafkaAdminClient
 from typer.testing import CliRunner
 
+from gateway.agencies.models import Agency
+from gateway.cli.kafka_cmd import agency_codes_from_db
 from gateway.cli.main import app as mno
+from gateway.db.base import utcnow
+from gateway.db.engine import make_sessionmaker
 from gateway.events.topics import (
     CONSENT_EVENTS,
     DEADLETTER,
@@ -21,10 +26,11 @@ from gateway.events.topics import (
     inbox_topic,
     planned_topics,
 )
+from gateway.settings import Settings
 
 if TYPE_CHECKING:
+    from tests.conftest import Database
     from tests.kafka_fixtures import KafkaHandle
-
 
 
 def agency_code() -> str:
@@ -104,3 +110,19 @@ async def test_kafka_init_command_creates_inbox_topics(kafka: KafkaHandle) -> No
     assert "Topics prêts" in result.output
     counts = await partition_counts(kafka.bootstrap, [inbox_topic(code)])
     assert counts == {inbox_topic(code): 1}
+
+
+async def test_kafka_init_reads_agency_codes_from_the_database(database: Database) -> None:
+    async with make_sessionmaker(database.engine)() as session:
+        for code in ("SANTE-KANKAN", "OIM-GN"):
+            session.add(Agency(code=code, name=f"Agence {code}", kind="ngo", created_at=utcnow()))
+        await session.commit()
+    assert await agency_codes_from_db(database.settings()) == ["OIM-GN", "SANTE-KANKAN"]
+
+
+async def test_kafka_init_without_database_uses_only_given_codes(tmp_path: Path) -> None:
+    settings = Settings(data_dir=tmp_path)
+    assert await agency_codes_from_db(settings) == []
+    assert not (tmp_path / "mno.db").exists()  # not created just to be read
+    (tmp_path / "mno.db").touch()  # exists but unmigrated
+    assert await agency_codes_from_db(settings) == []

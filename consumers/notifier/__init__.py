@@ -1,0 +1,1 @@
+"""The notifier: agency inboxes → signed webhooks, e-mail and SMS."""

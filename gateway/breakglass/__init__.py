@@ -1,0 +1,1 @@
+"""Break-glass: time-limited, audited emergency access without consent."""

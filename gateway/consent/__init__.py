@@ -1,0 +1,1 @@
+"""The consent registry: consents collected by agencies, withdrawals and purge receipts."""

@@ -1,0 +1,358 @@
+"""Every query on the MEAL facts: idempotent writes for the aggregator, aggregates for reading.
+
+Writes are upserts that are harmless to repeat (a referral row is replaced only by a snapshot of
+the same or a later version; other facts are insert-if-absent), so a replay of the topics, or an
+event delivered twice, changes nothing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import (
+    ColumnElement,
+    and_,
+    case,
+    delete,
+    distinct,
+    func,
+    literal,
+    or_,
+    select,
+)
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.sql.elements import KeyedColumnElement
+
+from gateway.agencies.models import Agency
+from gateway.meal.models import (
+    MealAgencyActivity,
+    MealConsentWithdrawal,
+    MealDuplicateFact,
+    MealReferralFact,
+    MealReferralService,
+    MealState,
+)
+from gateway.outbox.processed import ProcessedEvent
+from schemas.codes import NOT_SERVED_OUTCOMES
+
+F = MealReferralFact
+S = MealReferralService
+D = MealDuplicateFact
+W = MealConsentWithdrawal
+A = MealAgencyActivity
+
+# --------------------------------------------------------------------------- writes
+
+
+def _insert(session: AsyncSession, table: Any) -> Any:
+    dialect = session.bind.dialect.name if session.bind is not None else "sqlite"
+    module: Any = postgresql if dialect == "postgresql" else sqlite
+    return module.insert(table)
+
+
+REFERRAL_COLUMNS = tuple(c.name for c in F.__table__.columns)
+
+
+async def upsert_referral_facts(session: AsyncSession, rows: Sequence[dict[str, Any]]) -> None:
+    """Insert or replace by a newer (or equal) version; one row per referral id in ``rows``."""
+    if not rows:
+        return
+    stmt = _insert(session, F)
+    stmt = stmt.on_conflict_do_update(
+        index_elements=[F.referral_id],
+        set_={name: stmt.excluded[name] for name in REFERRAL_COLUMNS if name != "referral_id"},
+        where=F.version <= stmt.excluded.version,
+    )
+    await session.execute(stmt, list(rows))
+
+
+async def _insert_absent(
+    session: AsyncSession, table: Any, keys: Sequence[Any], rows: Sequence[dict[str, Any]]
+) -> None:
+    if not rows:
+        return
+    stmt = _insert(session, table).on_conflict_do_nothing(index_elements=list(keys))
+    await session.execute(stmt, list(rows))
+
+
+async def add_referral_services(session: AsyncSession, rows: Sequence[dict[str, Any]]) -> None:
+    await _insert_absent(session, S, [S.referral_id, S.service_category], rows)
+
+
+async def add_duplicates(session: AsyncSession, rows: Sequence[dict[str, Any]]) -> None:
+    await _insert_absent(session, D, [D.referral_id], rows)
+
+
+async def add_withdrawals(session: AsyncSession, rows: Sequence[dict[str, Any]]) -> None:
+    await _insert_absent(session, W, [W.consent_id], rows)
+
+
+async def add_activity(session: AsyncSession, rows: Iterable[tuple[str, date, str]]) -> None:
+    unique = sorted(set(rows))
+    await _insert_absent(
+        session,
+        A,
+        [A.agency, A.day, A.source],
+        [{"agency": a, "day": d, "source": s} for a, d, s in unique],
+    )
+
+
+async def get_state(session: AsyncSession, key: str) -> str | None:
+    row = await session.get(MealState, key)
+    return row.value if row is not None else None
+
+
+async def set_state(session: AsyncSession, key: str, value: str) -> None:
+    row = await session.get(MealState, key)
+    if row is None:
+        session.add(MealState(key=key, value=value))
+    else:
+        row.value = value
+
+
+async def reset_facts(session: AsyncSession, consumer: str) -> None:
+    """Forget every fact and every event id the aggregator has seen (before a replay)."""
+    for table in (F, S, D, W, A):
+        await session.execute(delete(table))
+    await session.execute(delete(ProcessedEvent).where(ProcessedEvent.consumer == consumer))
+
+
+# --------------------------------------------------------------------------- reads
+
+
+@dataclass(frozen=True)
+class Scope:
+    """The referral cohort: submitted in [start, end), optionally in one region."""
+
+    start: datetime
+    end: datetime
+    region: str | None
+    as_of: datetime
+
+
+def _cohort(scope: Scope) -> list[ColumnElement[bool]]:
+    where = [F.submitted_at >= scope.start, F.submitted_at < scope.end]
+    if scope.region:
+        where.append(F.region == scope.region)
+    return where
+
+
+def _flag(condition: ColumnElement[bool]) -> Any:
+    return func.coalesce(func.sum(case((condition, 1), else_=0)), 0)
+
+
+def referral_measures(as_of: datetime) -> dict[str, Any]:
+    """The measures of the referral indicators, as SQL sums (formulas in docs/meal.md)."""
+    responded = F.first_response_at.is_not(None)
+    accepted = F.accepted_at.is_not(None)
+    ack_den = or_(
+        responded,
+        and_(
+            F.acknowledge_by <= as_of,
+            or_(F.cancelled_at.is_(None), F.cancelled_at > F.acknowledge_by),
+        ),
+    )
+    acc_den = or_(
+        accepted,
+        and_(
+            F.declined_at.is_(None),
+            F.respond_by <= as_of,
+            or_(F.cancelled_at.is_(None), F.cancelled_at > F.respond_by),
+        ),
+    )
+    overdue = and_(
+        F.status.in_(("submitted", "acknowledged")),
+        or_(and_(F.status == "submitted", F.acknowledge_by < as_of), F.respond_by < as_of),
+    )
+    return {
+        "total": func.count(),
+        "ack_num": _flag(and_(responded, F.first_response_at <= F.acknowledge_by)),
+        "ack_den": _flag(ack_den),
+        "acc_num": _flag(and_(accepted, F.accepted_at <= F.respond_by)),
+        "acc_den": _flag(acc_den),
+        "done_num": _flag(F.completed_at.is_not(None)),
+        "done_den": _flag(accepted),
+        "overdue": _flag(overdue),
+        "not_served": _flag(F.outcome.in_(sorted(o.value for o in NOT_SERVED_OUTCOMES))),
+    }
+
+
+# Internal grouping columns of the referral facts (the "agency" dimension is resolved to the
+# referring or receiving agency by the indicator).
+REFERRAL_GROUPS: dict[str, Any] = {
+    "sex": F.sex,
+    "age_band": F.age_band,
+    "region": F.region,
+    "case_category": F.case_category,
+    "urgency": F.urgency,
+    "referring_agency": F.referring_agency,
+    "receiving_agency": F.receiving_agency,
+    "reason": F.outcome,
+    "month": F.submitted_month,
+    "service": S.service_category,
+}
+
+Row = tuple[Any, ...]
+
+
+async def referral_aggregates(
+    session: AsyncSession, scope: Scope, group: str | None
+) -> list[dict[str, Any]]:
+    """One dict of measures per group value (or one for the whole cohort)."""
+    measures = referral_measures(scope.as_of)
+    columns: list[Any] = [m.label(name) for name, m in measures.items()]
+    query: Any
+    if group is None:
+        query = select(*columns).where(*_cohort(scope))
+    else:
+        key: KeyedColumnElement[Any] = REFERRAL_GROUPS[group]
+        query = select(key.label("group"), *columns)
+        if group == "service":
+            query = query.join(S, S.referral_id == F.referral_id)
+        query = query.where(*_cohort(scope)).group_by(key)
+        if group == "month":
+            query = query.order_by(key)
+    result = await session.execute(query)
+    return [dict(row._mapping) for row in result]
+
+
+async def referral_durations(
+    session: AsyncSession, scope: Scope, group: str | None
+) -> list[tuple[str | None, float | None, float | None, float | None]]:
+    """(group, ack, accept, complete seconds) of each responded referral of the cohort."""
+    key: Any = REFERRAL_GROUPS[group] if group else literal(None)
+    query: Any = select(key, F.ack_seconds, F.accept_seconds, F.complete_seconds)
+    if group == "service":
+        query = query.join(S, S.referral_id == F.referral_id)
+    query = query.where(*_cohort(scope), F.ack_seconds.is_not(None))
+    result = await session.execute(query)
+    return [(r[0], r[1], r[2], r[3]) for r in result]
+
+
+DUPLICATE_GROUPS: dict[str, Any] = {
+    "sex": F.sex,
+    "age_band": F.age_band,
+    "region": F.region,
+    "case_category": F.case_category,
+    "receiving_agency": F.receiving_agency,
+    "match_method": D.match_method,
+}
+
+
+async def duplicate_counts(
+    session: AsyncSession, scope: Scope, group: str | None
+) -> list[tuple[str | None, int]]:
+    where: list[ColumnElement[bool]] = [D.detected_at >= scope.start, D.detected_at < scope.end]
+    if scope.region:
+        where.append(F.region == scope.region)
+    count = func.count(distinct(D.referral_id))
+    query: Any
+    if group is None:
+        query = select(literal(None), count)
+    else:
+        query = select(DUPLICATE_GROUPS[group], count)
+    query = query.select_from(D).outerjoin(F, F.referral_id == D.referral_id).where(*where)
+    if group is not None:
+        # A suspicion about a referral MEAL has not seen groups under None ("unknown").
+        query = query.group_by(DUPLICATE_GROUPS[group])
+    result = await session.execute(query)
+    return [(r[0], int(r[1])) for r in result]
+
+
+WITHDRAWAL_GROUPS: dict[str, Any] = {"collecting_agency": W.collecting_agency, "reason": W.reason}
+
+
+async def withdrawal_counts(
+    session: AsyncSession, start: datetime, end: datetime, group: str | None
+) -> list[tuple[str | None, int]]:
+    where = [W.withdrawn_at >= start, W.withdrawn_at < end]
+    query: Any
+    if group is None:
+        query = select(literal(None), func.count()).where(*where)
+    else:
+        key = WITHDRAWAL_GROUPS[group]
+        query = select(key, func.count()).where(*where).group_by(key)
+    result = await session.execute(query)
+    return [(r[0], int(r[1])) for r in result]
+
+
+async def active_days_by_agency(session: AsyncSession, first: date, last: date) -> dict[str, int]:
+    """Distinct days with activity of each agency, ``first`` to ``last`` inclusive."""
+    query = (
+        select(A.agency, func.count(distinct(A.day)))
+        .where(A.day >= first, A.day <= last)
+        .group_by(A.agency)
+    )
+    return {r[0]: int(r[1]) for r in await session.execute(query)}
+
+
+async def member_agencies(session: AsyncSession) -> list[str]:
+    query = select(Agency.code).where(Agency.active.is_(True)).order_by(Agency.code)
+    return list((await session.execute(query)).scalars())
+
+
+async def active_agency_count(session: AsyncSession, first: date, last: date) -> int:
+    query = select(func.count(distinct(A.agency))).where(A.day >= first, A.day <= last)
+    return int((await session.execute(query)).scalar_one())
+
+
+async def active_service_count(session: AsyncSession, scope: Scope) -> int:
+    query = select(func.count(distinct(F.service_key))).where(*_cohort(scope))
+    return int((await session.execute(query)).scalar_one())
+
+
+@dataclass(frozen=True)
+class OverdueReferral:
+    referral_id: str
+    receiving_agency: str
+    urgency: str
+    status: str
+    deadline: str  # "acknowledge" | "respond"
+    due_at: datetime
+
+
+async def overdue_referrals(
+    session: AsyncSession, scope: Scope, limit: int = 200
+) -> list[OverdueReferral]:
+    """Open referrals past an SOP deadline, most overdue first (referral ids, no person)."""
+    as_of = scope.as_of
+    ack_late = and_(F.status == "submitted", F.acknowledge_by < as_of)
+    query = (
+        select(F.referral_id, F.receiving_agency, F.urgency, F.status, F.acknowledge_by)
+        .add_columns(F.respond_by)
+        .where(
+            *_cohort(scope),
+            F.status.in_(("submitted", "acknowledged")),
+            or_(ack_late, F.respond_by < as_of),
+        )
+        .order_by(
+            case((ack_late, F.acknowledge_by), else_=F.respond_by),
+            F.referral_id,
+        )
+        .limit(limit)
+    )
+    out = []
+    for rid, agency, urgency, status, ack_by, respond_by in await session.execute(query):
+        if status == "submitted" and ack_by < as_of:
+            out.append(OverdueReferral(rid, agency, urgency, status, "acknowledge", ack_by))
+        else:
+            out.append(OverdueReferral(rid, agency, urgency, status, "respond", respond_by))
+    return out
+
+
+async def count_facts(session: AsyncSession) -> dict[str, int]:
+    """Rows per fact table (health checks, the benchmark, the rebuild command)."""
+    out = {}
+    for name, table in (
+        ("referrals", F),
+        ("services", S),
+        ("duplicates", D),
+        ("withdrawals", W),
+        ("activity", A),
+    ):
+        out[name] = int((await session.execute(select(func.count()).select_from(table))).scalar_one())
+    return out

@@ -1,0 +1,1 @@
+"""E-mail and SMS notices to the focal points (role contacts) of agencies."""

@@ -1,0 +1,1 @@
+"""Webhook subscriptions of agencies: endpoints, signed deliveries, replay."""
