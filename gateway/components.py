@@ -9,6 +9,11 @@ from fastapi import APIRouter
 from gateway.agencies.endpoints import router as agencies_router
 from gateway.auth.endpoints import router as auth_router
 from gateway.auth.state import start_auth
+from gateway.breakglass.endpoints import router as breakglass_router
+from gateway.consent.endpoints import router as consent_router
+from gateway.consent.fhir_endpoints import router as consent_fhir_router
+from gateway.dashboard.endpoints import router as dashboard_router
+from gateway.dashboard.endpoints import start_dashboard
 from gateway.directory.endpoints import router as directory_router
 from gateway.directory.pages import router as directory_pages_router
 from gateway.inbox.endpoints import router as inbox_router
@@ -16,6 +21,7 @@ from gateway.inbox.lifecycle import start_inbox
 from gateway.meal.endpoints import router as meal_router
 from gateway.meal.lifecycle import start_meal
 from gateway.notify.endpoints import router as contacts_router
+from gateway.policy.service import start_policy
 from gateway.referrals.endpoints import router as referrals_router
 from gateway.subscriptions.endpoints import router as subscriptions_router
 from gateway.subscriptions.lifecycle import start_subscriptions
@@ -27,6 +33,10 @@ ROUTERS: list[APIRouter] = []
 START_HOOKS: list[StartHook] = []
 
 START_HOOKS.append(start_auth)
+START_HOOKS.append(start_policy)  # before any part that looks the decision point up
+ROUTERS.append(consent_router)
+ROUTERS.append(consent_fhir_router)
+ROUTERS.append(breakglass_router)
 ROUTERS.append(auth_router)
 ROUTERS.append(agencies_router)
 START_HOOKS.append(start_inbox)
@@ -39,3 +49,5 @@ ROUTERS.append(subscriptions_router)
 ROUTERS.append(contacts_router)
 START_HOOKS.append(start_meal)
 ROUTERS.append(meal_router)
+START_HOOKS.append(start_dashboard)
+ROUTERS.append(dashboard_router)

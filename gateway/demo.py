@@ -1,5 +1,8 @@
 """Demo data for ``mno run``: fictional Guinean agencies, their OAuth2 clients, and a few
-referrals moving through the SOP workflow. Everything here is synthetic."""
+referrals moving through the SOP workflow. Everything here is synthetic.
+
+Each referral is preceded by the consent its referring agency collected (as the SOP requires):
+without it the MoU policy would deliver nothing to the receiving agency."""
 
 from __future__ import annotations
 
@@ -7,6 +10,7 @@ import json
 import logging
 import uuid
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -15,6 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from gateway.agencies import repository as agency_repository
 from gateway.agencies import service as agency_service
+from gateway.directory import hsds
 from schemas.examples import referral_create
 
 logger = logging.getLogger("mno.demo")
@@ -65,6 +70,8 @@ async def seed_agencies(
             )
             assert new.client_secret is not None  # noqa: S101 - secret clients by construction
             clients.append(DemoClient(code, new.client.client_id, new.client_secret))
+        # the fictional service directory the demo referrals point to
+        await hsds.import_file(session, hsds.DEMO_FILE)
         await session.commit()
     # Demo secrets only (MNO_ENV=dev), kept so a second run can print them again.
     path.write_text(json.dumps([c.__dict__ for c in clients], indent=2))
@@ -111,7 +118,15 @@ async def demo_traffic(base_url: str, clients: list[DemoClient]) -> int:
                 continue
             body = referral_create(to=receiver).model_dump(mode="json", exclude_none=True)
             body["subject"]["pseudonym"] = _demo_pseudonym(index)
-            body.pop("consent_id", None)
+            consent = await http.post(
+                "/v1/consents",
+                json=_demo_consent(referrer, receiver, body["subject"]["pseudonym"]),
+                headers={"Authorization": f"Bearer {tokens[referrer]}"},
+            )
+            if consent.status_code != 201:
+                logger.warning("demo consent refused", extra={"status": consent.status_code})
+                continue
+            body["consent_id"] = consent.json()["id"]
             created = await http.post(
                 "/v1/referrals",
                 json=body,
@@ -135,6 +150,29 @@ async def demo_traffic(base_url: str, clients: list[DemoClient]) -> int:
                     break
             done += 1
     return done
+
+
+def _demo_consent(collector: str, receiver: str, pseudonym: str) -> dict[str, Any]:
+    """A written consent of an adult to share with the receiving agency; the MoU still decides
+    which categories each agency may receive (a training centre never gets health data)."""
+    now = datetime.now(UTC)
+    return {
+        "subject_pseudonym": pseudonym,
+        "collecting_agency": collector,
+        "purposes": ["referral", "case_follow_up"],
+        "data_categories": [
+            "identity_contact",
+            "health",
+            "protection_sensitive",
+            "socio_economic",
+            "statistical",
+        ],
+        "recipients": [receiver],
+        "valid_from": (now - timedelta(days=1)).isoformat(),
+        "valid_until": (now + timedelta(days=365)).isoformat(),
+        "method": "written",
+        "evidence_reference": f"DEMO/CONSENT/{collector}/{receiver}",
+    }
 
 
 def _demo_pseudonym(index: int) -> str:

@@ -86,7 +86,7 @@ EXAMPLE_JWE = ".".join(
 def agency() -> Agency:
     return Agency(
         code=RECEIVING_AGENCY,
-        name="Hôpital national Donka",
+        name="Centre de santé fictif de Kaloum",
         kind=AgencyKind.PROVIDER,
         area="GN-C",
         public_jwk={
@@ -102,7 +102,7 @@ def agency() -> Agency:
 
 def service() -> Service:
     return Service(
-        id="hopital-donka.medical.conakry",
+        id="sante-demo.medical.kaloum",
         agency=RECEIVING_AGENCY,
         name="Consultations médicales gratuites",
         category=ServiceCategory.MEDICAL,
@@ -138,7 +138,7 @@ def subject() -> SubjectRef:
 def referral_create(to: str = RECEIVING_AGENCY) -> ReferralCreate:
     return ReferralCreate(
         receiving_agency=to,
-        receiving_service="hopital-donka.medical.conakry" if to == RECEIVING_AGENCY else None,
+        receiving_service="sante-demo.medical.kaloum" if to == RECEIVING_AGENCY else None,
         subject=subject(),
         case_category=CaseCategory.PRESUMED_VICTIM_OF_TRAFFICKING,
         vulnerabilities=[

@@ -32,7 +32,6 @@ class LinkageEncoding:
         return bloom_to_text(self.bloom)
 
 
-
 class Pseudonymiser:
     """Normalises and encodes people under one version of the shared linkage key."""
 

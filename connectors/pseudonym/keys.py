@@ -74,7 +74,9 @@ def load_key_file(path: Path) -> LinkageKey:
             f"Fichier de clé introuvable : {path}", f"Key file not found: {path}"
         ) from None
     except OSError as exc:
-        raise _bad_file(path, f"lecture impossible ({exc.strerror})", f"unreadable ({exc.strerror})")
+        raise _bad_file(
+            path, f"lecture impossible ({exc.strerror})", f"unreadable ({exc.strerror})"
+        ) from None
     if len(raw) > 4096:
         raise _bad_file(path, "trop volumineux pour une clé", "too large to be a key")
     try:

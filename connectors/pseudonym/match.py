@@ -28,9 +28,7 @@ full buffers become segments, and segments of similar size are merged, so a long
 from __future__ import annotations
 
 import hashlib
-import os
 from collections.abc import Hashable, Iterable, Mapping, Sequence
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -175,12 +173,7 @@ class _Scorer:
 
     def __init__(self, config: MatchConfig) -> None:
         layout = region_layout(config.bits)
-        words = config.bits // 64
-        # [words, regions] 0/1 matrix: per-region sums of per-word popcounts are one matmul.
-        self.region_matrix = np.zeros((words, len(REGIONS)), dtype=np.float32)
-        for column, region in enumerate(REGIONS):
-            offset, size = layout[region]
-            self.region_matrix[offset // 64 : (offset + size) // 64, column] = 1.0
+        self.word_starts = np.array([layout[region][0] // 64 for region in REGIONS], np.intp)
         self.weights = np.array([config.region_weights[r] for r in REGIONS], dtype=np.float32)
         self.neutral = np.array([config.region_neutral[r] for r in REGIONS], dtype=np.float32)
         self.token_weight = config.token_weight
@@ -194,7 +187,10 @@ class _Scorer:
 
     def popcounts(self, words: U64) -> F32:
         """[n, regions] number of set bits per region."""
-        counts: F32 = np.bitwise_count(words).astype(np.float32) @ self.region_matrix
+        # No BLAS here (a matmul would do it, but threaded OpenBLAS thrashes on small shapes).
+        counts: F32 = np.add.reduceat(
+            np.bitwise_count(words), self.word_starts, axis=1, dtype=np.float32
+        )
         return counts
 
     def evidence(
@@ -205,7 +201,7 @@ class _Scorer:
         present = (pop_a > 0) & (pop_b > 0)
         dice = 2.0 * common / np.maximum(pop_a + pop_b, 1.0)
         # A region empty on either side says nothing: it contributes its neutral value.
-        evidence: F32 = ((dice - self.neutral) * present) @ self.weights
+        evidence: F32 = (((dice - self.neutral) * present) * self.weights).sum(axis=1)
         if self.token_weight:
             evidence += np.float32(self.token_weight) * np.minimum(shared, self.max_tokens)
         return evidence, dice[:, 0]
@@ -321,7 +317,7 @@ class _Segment:
         self.start = start
         self.words = words
         self.years = years
-        self.pops = scorer.popcounts(words)
+        self.pops: F32 = scorer.popcounts(words)
         keys = sampler.keys(words, years).ravel()
         order = np.argsort(keys)
         self.lsh_keys: U64 = keys[order]
@@ -337,8 +333,12 @@ class _Segment:
     @staticmethod
     def lookup(sorted_keys: U64, rows: I64, low: U64, high: U64) -> tuple[I64, I64]:
         """(probe index, local row) of every entry whose key is in a probe's [low, high]."""
-        first = np.searchsorted(sorted_keys, low, side="left").astype(np.int64)
-        last = np.searchsorted(sorted_keys, high, side="right").astype(np.int64)
+        # Sorted needles make the binary searches walk memory in order: much faster.
+        order = np.argsort(low)
+        first = np.empty(len(low), dtype=np.int64)
+        last = np.empty(len(low), dtype=np.int64)
+        first[order] = np.searchsorted(sorted_keys, low[order], side="left")
+        last[order] = np.searchsorted(sorted_keys, high[order], side="right")
         counts = np.maximum(last - first, 0)
         positions = _ranges(first, counts)
         probe_index = np.repeat(np.arange(len(low), dtype=np.int64), counts)
@@ -360,7 +360,7 @@ SubjectId = Hashable
 
 
 class Index:
-    """Records of subjects, searchable by similarity (``query``) or in bulk (``candidate_scores``)."""
+    """Records of subjects, searchable one by one (``query``) or in bulk (``candidate_scores``)."""
 
     def __init__(self, config: MatchConfig = DEFAULT_CONFIG) -> None:
         self.config = config
@@ -475,8 +475,8 @@ class Index:
             sorted({token_digest(token) for token in record.tokens}), dtype=np.uint64
         )
         found_rows: list[I64] = []
-        found_evidence: list[F64] = []
-        found_names: list[F64] = []
+        found_evidence: list[F32] = []
+        found_names: list[F32] = []
         for segment in self._all_segments():
             _, lsh_rows = segment.lookup(segment.lsh_keys, segment.lsh_rows, low[0], high[0])
             _, token_rows = segment.lookup(
@@ -514,33 +514,19 @@ class Index:
     # -- batch ----------------------------------------------------------------------------
 
     def candidate_scores(
-        self,
-        records: Sequence[LinkageRecord],
-        *,
-        threshold: float | None = None,
-        workers: int | None = None,
+        self, records: Sequence[LinkageRecord], *, threshold: float | None = None
     ) -> tuple[I64, I64, F64]:
-        """(query index, indexed row, score) of every pair scoring at least ``threshold``.
-
-        Chunks of queries run on ``workers`` threads (numpy releases the GIL in its loops).
-        """
+        """(query index, indexed row, score) of every pair scoring at least ``threshold``."""
         threshold = self.config.threshold if threshold is None else threshold
         self._flush()
         # Queries go by chunks so that candidate arrays stay a few hundred megabytes at most.
+        # (Threads were tried: no gain, the work is bound by memory bandwidth.)
         chunk_size = 4096
-        starts = range(0, len(records), chunk_size)
-        workers = workers or min(4, os.cpu_count() or 1)
-
-        def run(chunk_start: int) -> tuple[I64, I64, F64]:
+        results = []
+        for chunk_start in range(0, len(records), chunk_size):
             chunk = records[chunk_start : chunk_start + chunk_size]
             left, right, scores = self._score_queries(chunk, threshold)
-            return left + chunk_start, right, scores
-
-        if workers > 1 and len(starts) > 1:
-            with ThreadPoolExecutor(max_workers=workers) as pool:
-                results = list(pool.map(run, starts))
-        else:
-            results = [run(chunk_start) for chunk_start in starts]
+            results.append((left + chunk_start, right, scores))
         if not results:
             return np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros(0, np.float64)
         return (
@@ -568,8 +554,8 @@ class Index:
         )
         lefts: list[I64] = [np.zeros(0, np.int64)]
         rights: list[I64] = [np.zeros(0, np.int64)]
-        evidences: list[F64] = [np.zeros(0, np.float64)]
-        names: list[F64] = [np.zeros(0, np.float64)]
+        evidences: list[F32] = [np.zeros(0, np.float32)]
+        names: list[F32] = [np.zeros(0, np.float32)]
         for segment in self._segments:
             left, right, evidence, names_dice = self._score_chunk(
                 segment, words, pops, probes, token_probes, token_owner
@@ -590,11 +576,11 @@ class Index:
         self,
         segment: _Segment,
         words: U64,
-        pops: I64,
+        pops: F32,
         probes: tuple[U64, U64],
         token_probes: U64,
         token_owner: I64,
-    ) -> tuple[I64, I64, F64, F64]:
+    ) -> tuple[I64, I64, F32, F32]:
         low, high = probes
         per_record = low.shape[1]
         probe, rows = segment.lookup(segment.lsh_keys, segment.lsh_rows, low.ravel(), high.ravel())
@@ -611,10 +597,10 @@ class Index:
             shared[np.searchsorted(codes, token_codes)] = counts
         left = codes // size
         right = codes % size
-        evidence = np.zeros(len(codes), dtype=np.float64)
-        names = np.zeros(len(codes), dtype=np.float64)
+        evidence = np.zeros(len(codes), dtype=np.float32)
+        names = np.zeros(len(codes), dtype=np.float32)
         # Gather in slices: words[left] for tens of millions of pairs would not fit in memory.
-        step = 1 << 19
+        step = 1 << 16
         for start in range(0, len(codes), step):
             part = slice(start, start + step)
             evidence[part], names[part] = self._scorer.evidence(

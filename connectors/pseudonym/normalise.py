@@ -12,13 +12,15 @@ import re
 import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass
-from functools import lru_cache
 from datetime import date, datetime
+from functools import lru_cache
 
 # ---------------------------------------------------------------------------------------------
 # Text and names
 
-_APOSTROPHES = "'’‘ʼ`´"  # N'Diaye, N’Diaye → ndiaye: the apostrophe is a spelling habit, not a sound
+_APOSTROPHES = (
+    "'’‘ʼ`´"  # N'Diaye, N’Diaye → ndiaye: the apostrophe is a spelling habit, not a sound
+)
 _NON_ALNUM = re.compile(r"[^a-z0-9]+")
 
 # Honorifics and civil titles, as folded token sequences. They are stripped wherever they stand:
@@ -93,7 +95,7 @@ def strip_accents(text: str) -> str:
 
 @lru_cache(maxsize=1 << 16)
 def fold_text(text: str) -> str:
-    """Lower case, no accents, no apostrophes, one space between words: ``Aïssatou`` → ``aissatou``."""
+    """Lower case, no accents, no apostrophes, single spaces: ``Aïssatou`` → ``aissatou``."""
     text = strip_accents(text).lower()
     for apostrophe in _APOSTROPHES:
         text = text.replace(apostrophe, "")
@@ -256,7 +258,9 @@ GUINEA_COUNTRY_CODE = "224"
 _PHONE_NOISE = re.compile(r"[\s.\-/()]+")
 
 
-def normalise_phone(raw: str | int | None, default_country: str = GUINEA_COUNTRY_CODE) -> str | None:
+def normalise_phone(
+    raw: str | int | None, default_country: str = GUINEA_COUNTRY_CODE
+) -> str | None:
     """E.164 (``+224622123456``) or ``None`` when the value is not a usable number.
 
     Guinean numbers have 9 national digits (mobiles start with 6); they may be written with
@@ -264,9 +268,10 @@ def normalise_phone(raw: str | int | None, default_country: str = GUINEA_COUNTRY
     """
     if raw is None:
         return None
-    text = _PHONE_NOISE.sub("", str(raw).strip())
-    if text.endswith(".0"):  # a number read from a spreadsheet as a float
+    text = str(raw).strip()
+    if re.fullmatch(r"\d+\.0", text):  # a number read from a spreadsheet as a float
         text = text[:-2]
+    text = _PHONE_NOISE.sub("", text)
     if not text:
         return None
     international = False
@@ -389,7 +394,9 @@ def parse_birth_date(raw: object) -> BirthDate:
     if (match := _WORD_DATE.match(text)) and match.group(2) in _MONTHS:
         year = int(match.group(3))
         day_text = match.group(1)
-        return _checked(year, _MONTHS[match.group(2)], int(day_text) if day_text else None, approximate)
+        return _checked(
+            year, _MONTHS[match.group(2)], int(day_text) if day_text else None, approximate
+        )
     years = _YEAR.findall(text)
     if len(years) == 1:
         return _checked(int(years[0]), None, None, approximate)

@@ -277,8 +277,9 @@ _PLACES: tuple[tuple[str, int, tuple[str, ...]], ...] = (
 
 _MALE_TITLES = ("El Hadj", "Elhadj", "El Hadji", "Al Hadji", "M.", "Dr")
 _FEMALE_TITLES = ("Hadja", "Hadja", "Mme", "Mme")
-_MOBILE_PREFIXES = ("620", "621", "622", "623", "624", "625", "626", "627", "628", "629",
-                    "660", "661", "662", "663", "664", "665", "666", "669", "610", "611")  # fmt: skip
+_MOBILE_PREFIXES = tuple(
+    f"{prefix}" for prefix in (*range(620, 630), *range(660, 667), 669, 610, 611)
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -377,7 +378,7 @@ class SyntheticPopulation:
 
     def __init__(self, seed: int, size: int, *, reference_year: int = 2025) -> None:
         self.seed = seed
-        self._rng = random.Random(seed)
+        self._rng = random.Random(seed)  # noqa: S311 - synthetic data, not secrets
         self.reference_year = reference_year
         self.people = [self._person(person_id) for person_id in range(size)]
 
@@ -491,8 +492,10 @@ class SyntheticPopulation:
             given_text = f"{rng.choice(titles)} {given_text}"
         sex = ""
         if rng.random() >= rates.missing_sex:
-            sex = rng.choice(("M", "H", "Masculin")) if person.sex == "male" else rng.choice(
-                ("F", "Féminin", "Femme")
+            sex = (
+                rng.choice(("M", "H", "Masculin"))
+                if person.sex == "male"
+                else rng.choice(("F", "Féminin", "Femme"))
             )
         birth_text = self._birth_text(rng, person.birth)
         phone_text = self._phone_text(rng, person.phone, rates)
@@ -541,7 +544,7 @@ class SyntheticPopulation:
         seed: int,
         rates: VariationRates = DEFAULT_RATES,
     ) -> list[AgencyRecord]:
-        rng = random.Random(f"{self.seed}/{agency}/{seed}")
+        rng = random.Random(f"{self.seed}/{agency}/{seed}")  # noqa: S311
         return [
             self.record(person, rng, f"{agency}-{index:07d}", rates)
             for index, person in enumerate(people)
@@ -560,7 +563,7 @@ class SyntheticPopulation:
             left_size, right_size
         ):
             raise ValueError("population too small for these register sizes")
-        rng = random.Random(f"{self.seed}/scenario")
+        rng = random.Random(f"{self.seed}/scenario")  # noqa: S311
         chosen = rng.sample(self.people, left_size + right_size - overlap)
         shared = chosen[:overlap]
         left_people = shared + chosen[overlap:left_size]

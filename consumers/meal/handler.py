@@ -168,7 +168,9 @@ class MealAggregator:
             ("mno_dlq_source", f"{record.topic}/{record.partition}/{record.offset}".encode()),
             ("mno_dlq_consumer", CONSUMER_NAME.encode()),
         ]
-        await producer.send_and_wait(DEADLETTER, value=record.value, key=record.key, headers=headers)
+        await producer.send_and_wait(
+            DEADLETTER, value=record.value, key=record.key, headers=headers
+        )
         self.dead_lettered += 1
         logger.warning(
             "dead-lettered",

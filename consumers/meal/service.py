@@ -150,8 +150,9 @@ class FactBatch:
         try:
             event = event_cls.model_validate(data)
         except ValidationError as exc:
-            raise PoisonEvent(f"données invalides / invalid data for {event_type}: "
-                              f"{exc.error_count()} error(s)") from None
+            raise PoisonEvent(
+                f"données invalides / invalid data for {event_type}: {exc.error_count()} error(s)"
+            ) from None
         if isinstance(event, ReferralEvent):
             self._referral(event)
         elif isinstance(event, ConsentWithdrawn):
@@ -192,15 +193,16 @@ class FactBatch:
 
     def _duplicate(self, envelope: Mapping[str, Any], event: DuplicateAssistanceSuspected) -> None:
         detected_at = _envelope_time(envelope)
-        row = {
-            "referral_id": str(event.referral_id),
+        referral_id = str(event.referral_id)
+        row: dict[str, Any] = {
+            "referral_id": referral_id,
             "detected_at": detected_at,
             "match_method": event.match_method.value,
             "matches": len(event.matching_referral_ids),
         }
-        current = self.duplicates.get(row["referral_id"])
+        current = self.duplicates.get(referral_id)
         if current is None or current["detected_at"] > detected_at:
-            self.duplicates[row["referral_id"]] = row
+            self.duplicates[referral_id] = row
 
     def _heartbeat(self, envelope: Mapping[str, Any], data: Any) -> None:
         try:
@@ -284,7 +286,9 @@ async def apply_events(
     return result
 
 
-async def rebuild_facts(session: AsyncSession, group_id: str, consumer: str = CONSUMER_NAME) -> None:
+async def rebuild_facts(
+    session: AsyncSession, group_id: str, consumer: str = CONSUMER_NAME
+) -> None:
     """Forget every fact and seen event id, and record the consumer group that will replay."""
     await repository.reset_facts(session, consumer)
     await repository.set_state(session, "consumer_group", group_id)

@@ -95,22 +95,20 @@ class Notifier:
         try:
             await consumer.start()
             await producer.start()
-            # The senders work from the database and need no broker: start them at once.
+            # The senders work from the database and need no broker: they run beside intake.
             tasks = [asyncio.create_task(run(stop), name=name) for name, run in parts.items()]
+            tasks.append(asyncio.create_task(self._loop(consumer, producer, stop), name="intake"))
             self._ready.set()
-            intake = asyncio.create_task(self._loop(consumer, producer, stop), name="intake")
-            done, _ = await asyncio.wait([intake, *tasks], return_when=asyncio.FIRST_COMPLETED)
+            done, _ = await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
             for task in done:
-                task.result()  # a part that crashed: raise, the supervisor restarts us
-            await intake
+                task.result()  # a part that crashed: raise, and the supervisor restarts us
+            # Stopping: every part sees the event and finishes its work in hand.
+            await asyncio.gather(*tasks)
         finally:
-            stop_parts = stop.is_set()
             for task in tasks:
-                if not stop_parts:
+                if not task.done():
                     task.cancel()
-            for task in tasks:
-                with contextlib.suppress(asyncio.CancelledError):
-                    await task
+            await asyncio.gather(*tasks, return_exceptions=True)
             await http.aclose()
             with contextlib.suppress(KafkaError):
                 await producer.stop()

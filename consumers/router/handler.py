@@ -4,20 +4,32 @@ Consume-transform-produce in one Kafka transaction: the inbox copies and the con
 commit together, so a crash never leaves a copy without its offset or the reverse. Events
 already routed (the relay delivers at least once) are skipped by event id. Poison messages go
 to the dead-letter topic with the reason, and the router carries on.
+
+Every copy passes the MoU policy decision point: the consent facts of the batch's subjects are
+loaded once per batch (so a retry or a replay is decided on the consents of now), each recipient
+is decided, and every decision (permit or deny) is audited with the policy version.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Sequence
 from typing import Any
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord, TopicPartition
 from aiokafka.structs import OffsetAndMetadata
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from consumers.router.service import Decide, PoisonEvent, parties_only, route
+from consumers.router.service import (
+    CONSENT_WITHDRAWN_TYPE,
+    Decide,
+    PoisonEvent,
+    policy_decide,
+    route,
+)
 from gateway.audit.service import AuditRecord, append
+from gateway.consent import repository as consent_repository
 from gateway.db.base import utcnow
 from gateway.events.cloudevents import CloudEventDecodeError, from_kafka, to_kafka
 from gateway.events.topics import (
@@ -28,6 +40,12 @@ from gateway.events.topics import (
     inbox_topic,
 )
 from gateway.outbox.processed import already_processed, mark_processed
+from gateway.policy.service import (
+    CONSENT_TYPE_PREFIX,
+    REFERRAL_TYPE_PREFIX,
+    PolicyDecisionPoint,
+    default_decision_point,
+)
 
 logger = logging.getLogger("mno.router")
 CONSUMER_NAME = "router"
@@ -39,14 +57,15 @@ class Router:
         bootstrap: str,
         sessionmaker: async_sessionmaker[AsyncSession],
         *,
-        decide: Decide = parties_only,
+        point: PolicyDecisionPoint | None = None,
         group_id: str = "mno-router",
         transactional_id: str = "mno-router-1",
         batch_size: int = 200,
     ) -> None:
         self.bootstrap = bootstrap
         self.sessionmaker = sessionmaker
-        self.decide = decide
+        # Each router has its own caches: they hold facts of one database.
+        self.point = point or default_decision_point()
         self.group_id = group_id
         self.transactional_id = transactional_id
         self.batch_size = batch_size
@@ -133,6 +152,8 @@ class Router:
         ids = [env["id"] for _r, env, _e in parsed if env is not None]
         async with self.sessionmaker() as session:
             seen = await already_processed(session, CONSUMER_NAME, ids)
+            fresh = [env for _r, env, _e in parsed if env is not None and env["id"] not in seen]
+            decide, notify = await self._context(session, fresh)
         offsets: dict[TopicPartition, OffsetAndMetadata] = {}
         handled: list[str] = []
         audits: list[AuditRecord] = []
@@ -144,7 +165,9 @@ class Router:
                     continue
                 if envelope is not None:
                     try:
-                        copies, denials = route(envelope, self.decide)
+                        copies, denials = route(
+                            envelope, decide, notify=notify.get(_consent_id(envelope), ())
+                        )
                     except PoisonEvent as exc:
                         error = str(exc)
                     else:
@@ -166,10 +189,10 @@ class Router:
                             audits.append(
                                 _audit(
                                     envelope,
-                                    None,
+                                    denial.recipient,
                                     "deny",
-                                    denial.policy_version,
-                                    ",".join(denial.reasons),
+                                    denial.decision.policy_version,
+                                    ",".join(denial.decision.reasons),
                                 )
                             )
                         seen.add(envelope["id"])
@@ -187,6 +210,37 @@ class Router:
                     await append(session, audit)
                 await session.commit()
 
+    async def _context(
+        self, session: AsyncSession, envelopes: Sequence[dict[str, Any]]
+    ) -> tuple[Decide, dict[str, tuple[str, ...]]]:
+        """Preload what the batch's decisions need: consent facts, agency kinds, and the
+        agencies each withdrawal must reach (those asked for a purge receipt)."""
+        subjects: set[str] = set()
+        agencies: set[str] = set()
+        withdrawals: set[str] = set()
+        for envelope in envelopes:
+            event_type = str(envelope.get("type", ""))
+            data = envelope.get("data")
+            if not isinstance(data, dict):
+                continue
+            if event_type.startswith(REFERRAL_TYPE_PREFIX):
+                subject = data.get("subject")
+                if isinstance(subject, dict) and isinstance(subject.get("pseudonym"), str):
+                    subjects.add(subject["pseudonym"])
+                agencies.update(
+                    a
+                    for a in (data.get("referring_agency"), data.get("receiving_agency"))
+                    if isinstance(a, str)
+                )
+            elif event_type == CONSENT_WITHDRAWN_TYPE:
+                withdrawals.add(_consent_id(envelope))
+        facts = await self.point.facts(session, subjects)
+        kinds = await consent_repository.agency_kinds(session, agencies)
+        notify: dict[str, list[str]] = {}
+        for receipt in await consent_repository.receipts_of(session, withdrawals - {""}):
+            notify.setdefault(receipt.consent_id, []).append(receipt.agency)
+        return policy_decide(self.point, facts, kinds), {k: tuple(v) for k, v in notify.items()}
+
     async def _dead_letter(
         self, producer: AIOKafkaProducer, record: ConsumerRecord[bytes, bytes], reason: str
     ) -> None:
@@ -201,6 +255,13 @@ class Router:
             "dead-lettered",
             extra={"topic": record.topic, "offset": record.offset, "reason": reason[:120]},
         )
+
+
+def _consent_id(envelope: dict[str, Any]) -> str:
+    if not str(envelope.get("type", "")).startswith(CONSENT_TYPE_PREFIX):
+        return ""
+    data = envelope.get("data")
+    return str(data.get("id", "")) if isinstance(data, dict) else ""
 
 
 def _audit(

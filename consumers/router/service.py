@@ -1,16 +1,34 @@
-"""Routing rules: who receives a copy of an event, and which fields that copy keeps."""
+"""Routing rules: who receives a copy of an event, and which fields that copy keeps.
+
+:func:`route` is pure: it asks a ``Decide`` function for each candidate recipient. In the router
+that function is :func:`policy_decide`, the MoU policy decision point over the consent facts the
+handler preloaded for the batch. Referral events go to their two parties, redacted to what the
+policy permits each (nothing without a permit); consent events go to the agency that collected
+the consent and, for a withdrawal, to every agency that holds data about the subject; a
+break-glass event goes to the agency that used it (its data-protection focal point is told).
+"""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
+from gateway.policy.service import (
+    BREAK_GLASS_TYPE_PREFIX,
+    CONSENT_TYPE_PREFIX,
+    REFERRAL_TYPE_PREFIX,
+    PolicyDecisionPoint,
+    ReferralSharing,
+    SubjectFacts,
+    reason_codes,
+)
 from schemas.categories import redact_referral
 from schemas.codes import DataCategory
 
-REFERRAL_TYPE_PREFIX = "gn.mno.referral."
-CONSENT_TYPE_PREFIX = "gn.mno.consent."
+CONSENT_WITHDRAWN_TYPE = "gn.mno.consent.withdrawn.v1"
+NOTICE_RELATIONS = frozenset({"collector", "data_holder", "grantee"})
 
 
 class PoisonEvent(ValueError):
@@ -22,7 +40,7 @@ class RouteRequest:
     """What the decision point is asked for one recipient of one event."""
 
     recipient: str
-    relation: str  # "referrer" | "receiver" | "collector" | "none"
+    relation: str  # "referrer" | "receiver" | "collector" | "data_holder" | "grantee"
     purpose: str
     event: dict[str, Any]
 
@@ -40,15 +58,36 @@ Decide = Callable[[RouteRequest], RouteDecision]
 ALL_CATEGORIES = frozenset(c.value for c in DataCategory)
 
 
-def parties_only(request: RouteRequest) -> RouteDecision:
-    """The interim rule before the MoU engine: parties only, no protection-sensitive data."""
-    if request.relation == "none":
-        return RouteDecision(False, frozenset(), "interim-parties-only", ("not_a_party",))
-    return RouteDecision(
-        True,
-        ALL_CATEGORIES - {DataCategory.PROTECTION_SENSITIVE.value},
-        "interim-parties-only",
-    )
+def policy_decide(
+    point: PolicyDecisionPoint,
+    facts: Mapping[str, SubjectFacts],
+    kinds: Mapping[str, str],
+    *,
+    at: datetime | None = None,
+) -> Decide:
+    """The MoU decision point as a ``Decide``, over facts preloaded for the batch.
+
+    A subject missing from ``facts`` is decided with no consent at all (fail closed).
+    """
+    tag = point.tag
+
+    def decide(request: RouteRequest) -> RouteDecision:
+        if request.relation in NOTICE_RELATIONS:
+            decision = point.notice_decision()
+        else:
+            sharing = ReferralSharing.from_event_data(request.event.get("data") or {})
+            if sharing is None:
+                raise PoisonEvent("referral event without subject pseudonym or parties")
+            subject = facts.get(sharing.subject_key) or SubjectFacts(sharing.subject_key)
+            decision = point.decide_referral(sharing, subject, kinds, request.recipient, at=at)
+        return RouteDecision(
+            decision.permitted,
+            frozenset(decision.permitted_categories),
+            tag,
+            reason_codes(decision),
+        )
+
+    return decide
 
 
 @dataclass(frozen=True)
@@ -58,7 +97,14 @@ class Copy:
     decision: RouteDecision
 
 
-def _candidates(envelope: dict[str, Any]) -> list[tuple[str, str]]:
+@dataclass(frozen=True)
+class Denial:
+    recipient: str
+    relation: str
+    decision: RouteDecision
+
+
+def _candidates(envelope: dict[str, Any], notify: Sequence[str]) -> list[tuple[str, str]]:
     event_type = str(envelope.get("type", ""))
     data = envelope.get("data")
     if not isinstance(data, dict):
@@ -72,18 +118,31 @@ def _candidates(envelope: dict[str, Any]) -> list[tuple[str, str]]:
         collector = data.get("collecting_agency")
         if not isinstance(collector, str):
             raise PoisonEvent("consent event without collecting agency")
-        return [(collector, "collector")]
+        found = [(collector, "collector")]
+        if event_type == CONSENT_WITHDRAWN_TYPE:
+            found += [(agency, "data_holder") for agency in notify if agency != collector]
+        return found
+    if event_type.startswith(BREAK_GLASS_TYPE_PREFIX):
+        agency = data.get("agency")
+        if not isinstance(agency, str):
+            raise PoisonEvent("break-glass event without agency")
+        return [(agency, "grantee")]
     raise PoisonEvent(f"unknown event type: {event_type[:80]}")
 
 
-def route(envelope: dict[str, Any], decide: Decide) -> tuple[list[Copy], list[RouteDecision]]:
-    """The copies to write, and the denials to record. Raises PoisonEvent on a bad event."""
+def route(
+    envelope: dict[str, Any], decide: Decide, *, notify: Sequence[str] = ()
+) -> tuple[list[Copy], list[Denial]]:
+    """The copies to write, and the denials to record. Raises PoisonEvent on a bad event.
+
+    ``notify``: for a consent withdrawal, the agencies that hold data about the subject.
+    """
     copies: list[Copy] = []
-    denials: list[RouteDecision] = []
-    for recipient, relation in _candidates(envelope):
+    denials: list[Denial] = []
+    for recipient, relation in dict.fromkeys(_candidates(envelope, notify)):
         decision = decide(RouteRequest(recipient, relation, "referral", envelope))
         if not decision.permit:
-            denials.append(decision)
+            denials.append(Denial(recipient, relation, decision))
             continue
         data = dict(envelope["data"])
         if envelope["type"].startswith(REFERRAL_TYPE_PREFIX):

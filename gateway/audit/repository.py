@@ -5,16 +5,29 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 
 from sqlalchemy import select
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from gateway.audit.chain import GENESIS
 from gateway.audit.models import AuditEntry, AuditHead
 
 
-async def lock_head(session: AsyncSession, lane: int) -> AuditHead | None:
+async def lock_head(session: AsyncSession, lane: int) -> AuditHead:
+    """The lane's head row, locked until the transaction ends (created on first use)."""
+    dialect = session.get_bind().dialect.name
+    insert = postgresql_insert if dialect == "postgresql" else sqlite_insert
+    # Two first writers of a lane must not both start a chain: create the head row (or find
+    # it) atomically, then lock it.
+    await session.execute(
+        insert(AuditHead)
+        .values(lane=lane, seq=0, hash=GENESIS)
+        .on_conflict_do_nothing(index_elements=["lane"])
+    )
     result = await session.execute(
         select(AuditHead).where(AuditHead.lane == lane).with_for_update()
     )
-    return result.scalar_one_or_none()
+    return result.scalar_one()
 
 
 def add(session: AsyncSession, row: AuditEntry | AuditHead) -> None:

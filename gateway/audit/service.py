@@ -9,7 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from gateway.audit import repository
 from gateway.audit.chain import GENESIS, LANES, entry_hash
-from gateway.audit.models import AuditEntry, AuditHead
+from gateway.audit.models import AuditEntry
 from gateway.db.base import utcnow
 
 _LANE_KEY = "mno.audit.lane"
@@ -35,9 +35,6 @@ async def append(session: AsyncSession, record: AuditRecord) -> AuditEntry:
         lane = random.randrange(LANES)  # noqa: S311 - load spreading, not security
         session.info[_LANE_KEY] = lane
     head = await repository.lock_head(session, lane)
-    if head is None:
-        head = AuditHead(lane=lane, seq=0, hash=GENESIS)
-        repository.add(session, head)
     seq = head.seq + 1
     fields = {
         "lane": lane,

@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from gateway.cli import db_cmd, run_cmd, workers_cmd
+from gateway.cli import db_cmd, meal_cmd, run_cmd, workers_cmd
 from gateway.cli.registry import register_groups
 
 app = typer.Typer(
@@ -47,6 +47,12 @@ def gateway(
 def relay() -> None:
     """Run the outbox relay only. / Lance uniquement le relais de la boîte d'envoi."""
     workers_cmd.run_relay()
+
+
+@app.command("meal-aggregator")
+def meal_aggregator(rebuild: meal_cmd.RebuildOption = False) -> None:
+    """Run the MEAL aggregator only. / Lance uniquement l'agrégateur MEAL."""
+    meal_cmd.run_aggregator(rebuild=rebuild)
 
 
 @app.command("router")

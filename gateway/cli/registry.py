@@ -21,6 +21,9 @@ def register_groups(app: typer.Typer) -> None:
     from gateway.cli import policy_cmd
 
     app.add_typer(policy_cmd.app, name="policy")
+    from gateway.cli import consent_cmd
+
+    app.add_typer(consent_cmd.app, name="consent")
     from gateway.cli import kafka_cmd
 
     app.add_typer(kafka_cmd.app, name="kafka")
@@ -31,3 +34,10 @@ def register_groups(app: typer.Typer) -> None:
 
     app.add_typer(directory_cmd.app, name="directory")
     app.add_typer(forms_cmd.app, name="forms")
+    from gateway.cli import meal_cmd
+
+    app.add_typer(meal_cmd.app, name="meal")
+    app.add_typer(meal_cmd.staff_app, name="staff")
+    from gateway.cli import pseudonymise_cmd
+
+    app.command("pseudonymise")(pseudonymise_cmd.pseudonymise)

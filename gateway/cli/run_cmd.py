@@ -57,6 +57,7 @@ def _banner(base: str, clients: list[DemoClient], bootstrap: str) -> str:
 
 
 async def _run_all(settings: Settings, host: str, port: int) -> None:
+    from consumers.meal.handler import MealAggregator
     from consumers.notifier.handler import Notifier
     from consumers.router.handler import Router
 
@@ -84,6 +85,9 @@ async def _run_all(settings: Settings, host: str, port: int) -> None:
                 asyncio.create_task(supervise("router", router.run, stop)),
                 asyncio.create_task(
                     supervise("notifier", Notifier(bootstrap, sessionmaker, settings).run, stop)
+                ),
+                asyncio.create_task(
+                    supervise("meal", MealAggregator(bootstrap, sessionmaker).run, stop)
                 ),
             ]
             server = uvicorn.Server(

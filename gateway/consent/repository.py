@@ -164,5 +164,7 @@ async def referral_rows(session: AsyncSession, referral_ids: Iterable[str]) -> l
     wanted = sorted(set(referral_ids))
     rows: list[ReferralRow] = []
     for part in chunks(wanted):
-        rows.extend((await session.execute(select(ReferralRow).where(ReferralRow.id.in_(part)))).scalars())
+        rows.extend(
+            (await session.execute(select(ReferralRow).where(ReferralRow.id.in_(part)))).scalars()
+        )
     return rows

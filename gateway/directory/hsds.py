@@ -27,6 +27,7 @@ from pathlib import Path
 from typing import Any
 
 from pydantic import ValidationError
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from gateway.directory.entry import (
     WEEKDAY_LABELS,
@@ -34,7 +35,7 @@ from gateway.directory.entry import (
     OpeningHours,
     ServiceLocation,
 )
-from gateway.directory.service import Organization
+from gateway.directory.service import ImportReport, Organization, import_directory
 from gateway.errors import ValidationFailed
 from schemas.codes import (
     AREA_LABELS,
@@ -53,6 +54,8 @@ HSDS_VERSION = "3.0"
 PROFILE_URI = "https://mno.gov.gn/hsds/profile/1.0"
 IDENTIFIER_SCHEME = "GN-MNO"
 JSON_FILE = "directory.json"
+# The fictional demo directory that ``mno run`` loads (a repository file, not packaged).
+DEMO_FILE = Path(__file__).resolve().parents[2] / "deploy" / "directory" / "demo-directory.json"
 
 STATUS_TO_HSDS = {
     ServiceStatus.ACTIVE: "active",
@@ -799,3 +802,9 @@ def read_document(path: Path) -> dict[str, Any]:
     if not isinstance(document, dict):
         raise _fail(str(path), "objet JSON attendu", "JSON object expected")
     return document
+
+
+async def import_file(session: AsyncSession, path: Path) -> ImportReport:
+    """Read an HSDS JSON file or CSV folder and import it (see ``import_directory``)."""
+    organizations, entries = from_hsds(read_document(path))
+    return await import_directory(session, organizations, entries)

@@ -629,7 +629,7 @@ def referral_form() -> Form:
             "Decline reason",
             required="yes",
             relevant=f"{action} = '{ReferralAction.DECLINE.value}'",
-            condition_fr="seulement si « Refuser » (obligatoire alors)",
+            condition_fr="si « Refuser » (obligatoire alors)",
         ),
         Question(
             "select_one outcome",
@@ -638,7 +638,7 @@ def referral_form() -> Form:
             "Outcome for the person",
             required="yes",
             relevant=f"{action} = '{ReferralAction.COMPLETE.value}'",
-            condition_fr="seulement si « Terminer » (obligatoire alors)",
+            condition_fr="si « Terminer » (obligatoire alors)",
         ),
         Question(
             "text",
@@ -652,7 +652,7 @@ def referral_form() -> Form:
             constraint=_regex(UUID_PATTERN),
             constraint_fr="Identifiant UUID.",
             constraint_en="A UUID.",
-            condition_fr="seulement si « Refuser » ou « Annuler »",
+            condition_fr="si « Refuser » ou « Annuler »",
         ),
         _end("response"),
     ]

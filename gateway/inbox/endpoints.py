@@ -1,4 +1,8 @@
-"""``GET /v1/inbox``: the calling agency's own events, by cursor, with long polling."""
+"""``GET /v1/inbox``: the calling agency's own events, by cursor, with long polling.
+
+Each event is decided again at read time: a consent withdrawn since routing stops the delivery
+of copies already queued (dropped, the denial audited), and a narrower permit redacts more.
+"""
 
 from __future__ import annotations
 
@@ -12,6 +16,7 @@ from gateway.auth.dependencies import Principal, requires
 from gateway.deps import RuntimeDep, SessionDep
 from gateway.errors import ServiceUnavailable, ValidationFailed
 from gateway.inbox.reader import InboxReader
+from gateway.policy.service import PolicyDep
 
 router = APIRouter(prefix="/v1/inbox", tags=["inbox"])
 
@@ -47,6 +52,7 @@ def _reader(runtime: RuntimeDep) -> InboxReader:
 async def read_inbox(
     runtime: RuntimeDep,
     session: SessionDep,
+    point: PolicyDep,
     principal: Annotated[Principal, requires("referrals:read")],
     after: Annotated[
         str, Query(max_length=20, description="Cursor from a previous page; 0 = from the start.")
@@ -65,20 +71,41 @@ async def read_inbox(
             errors=[{"field": "query.after", "type": "invalid", "message": "not an offset"}],
         )
     page = await _reader(runtime).read(principal.agency, int(after), limit, wait)
+    items: list[InboxItem] = []
     if page.records:
+        checks = await point.recheck_events(
+            session, principal.agency, [r.envelope for r in page.records]
+        )
+        for record, check in zip(page.records, checks, strict=True):
+            if check.envelope is not None:
+                items.append(InboxItem(cursor=str(record.offset), event=check.envelope))
+                continue
+            await append(
+                session,
+                AuditRecord(
+                    action="inbox.deliver",
+                    object_type="event",
+                    object_id=check.object_id,
+                    decision="deny",
+                    client_id=principal.client_id,
+                    agency=principal.agency,
+                    detail=",".join(check.reasons)[:128],
+                    policy_version=check.policy_version,
+                ),
+            )
         await append(
             session,
             AuditRecord(
                 action="inbox.read",
                 object_type="inbox",
                 object_id=None,
+                decision="permit" if items else "deny",
                 client_id=principal.client_id,
                 agency=principal.agency,
-                detail=f"offsets {page.records[0].offset}-{page.records[-1].offset}",
+                detail=f"offsets {page.records[0].offset}-{page.records[-1].offset}; "
+                f"delivered {len(items)}/{len(page.records)}",
+                policy_version=point.tag,
             ),
         )
         await session.commit()
-    return InboxPage(
-        items=[InboxItem(cursor=str(r.offset), event=r.envelope) for r in page.records],
-        next_cursor=str(page.next_cursor),
-    )
+    return InboxPage(items=items, next_cursor=str(page.next_cursor))

@@ -8,11 +8,11 @@ from fastapi import APIRouter, Path, Query
 from fastapi.responses import JSONResponse, Response
 
 from gateway.auth.dependencies import Principal, requires
+from gateway.db.base import utcnow
 from gateway.deps import RuntimeDep, SessionDep
 from gateway.meal import exports, service
 from gateway.meal.lifecycle import meal_config
 from gateway.meal.periods import month_of, parse_period
-from gateway.db.base import utcnow
 
 router = APIRouter(prefix="/v1/meal", tags=["meal"])
 

@@ -114,13 +114,10 @@ def to_xlsx(published: Mapping[str, Any], code: str) -> bytes:
     for cell in sheet[6]:
         cell.font = Font(bold=True)
     for r in rows(published, code):
-        sheet.append(
-            [
-                ("oui" if r[c] else "non") if c == "suppressed" else r[c]
-                for c in COLUMNS
-            ]
-        )
-    for column, width in zip("ABCDEFGHIJKLMNO", (7, 26, 40, 9, 8, 14, 26, 34, 9, 8, 11, 13, 9, 10, 8), strict=True):
+        sheet.append([("oui" if r[c] else "non") if c == "suppressed" else r[c] for c in COLUMNS])
+    for column, width in zip(
+        "ABCDEFGHIJKLMNO", (7, 26, 40, 9, 8, 14, 26, 34, 9, 8, 11, 13, 9, 10, 8), strict=True
+    ):
         sheet.column_dimensions[column].width = width
     buffer = io.BytesIO()
     book.save(buffer)

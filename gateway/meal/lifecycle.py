@@ -23,9 +23,7 @@ class MealConfig:
     problem: str | None = None
 
 
-def load_config(
-    logframe: Path | None = None, mapping: Path | None = None
-) -> MealConfig:
+def load_config(logframe: Path | None = None, mapping: Path | None = None) -> MealConfig:
     try:
         frame = load_logframe(logframe or DEFAULT_LOGFRAME)
         dhis2 = load_mapping(mapping or DEFAULT_MAPPING, frame)

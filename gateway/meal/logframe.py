@@ -1,4 +1,4 @@
-"""The logical framework as data: objectives, results and indicators (``deploy/meal/logframe.yaml``).
+"""The logical framework as data: objectives, results, indicators (deploy/meal/logframe.yaml).
 
 The file carries the words, baselines, targets, frequencies and sources; each indicator names a
 computation of :mod:`gateway.meal.catalogue`. ``mno meal check`` validates it.

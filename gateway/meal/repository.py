@@ -354,5 +354,7 @@ async def count_facts(session: AsyncSession) -> dict[str, int]:
         ("withdrawals", W),
         ("activity", A),
     ):
-        out[name] = int((await session.execute(select(func.count()).select_from(table))).scalar_one())
+        out[name] = int(
+            (await session.execute(select(func.count()).select_from(table))).scalar_one()
+        )
     return out

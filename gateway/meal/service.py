@@ -18,8 +18,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from gateway.errors import ValidationFailed
 from gateway.meal import repository
-from gateway.meal.dhis2 import DataValueSet, Dhis2Mapping, data_value_set, regions_needed
 from gateway.meal.catalogue import DIMENSION_LABELS, Computation, Dimension, Kind, Source
+from gateway.meal.dhis2 import DataValueSet, Dhis2Mapping, data_value_set, regions_needed
 from gateway.meal.logframe import Indicator, Logframe
 from gateway.meal.models import UNKNOWN
 from gateway.meal.periods import Period
@@ -178,7 +178,9 @@ class _Reader:
             self._cache[key] = await load()
         return self._cache[key]
 
-    async def measures(self, computation: Computation, group: str | None) -> list[tuple[str, Measure]]:
+    async def measures(
+        self, computation: Computation, group: str | None
+    ) -> list[tuple[str, Measure]]:
         source = computation.source
         scope = self.scope
         if source is Source.REFERRALS:
@@ -191,7 +193,12 @@ class _Reader:
                 code = str(row.get("group") or UNKNOWN)
                 if computation.kind is Kind.PERCENT:
                     out.append(
-                        (code, percent(int(row[computation.measure]), int(row[computation.denominator])))
+                        (
+                            code,
+                            percent(
+                                int(row[computation.measure]), int(row[computation.denominator])
+                            ),
+                        )
                     )
                 else:
                     out.append((code, count(int(row[computation.measure]))))
@@ -229,7 +236,9 @@ class _Reader:
         if source is Source.ACTIVE_AGENCIES:
             first = scope.start.date()
             last = (scope.end - timedelta(microseconds=1)).date()
-            return [(UNKNOWN, count(await repository.active_agency_count(self.session, first, last)))]
+            return [
+                (UNKNOWN, count(await repository.active_agency_count(self.session, first, last)))
+            ]
         if source is Source.ACTIVE_SERVICES:
             return [(UNKNOWN, count(await repository.active_service_count(self.session, scope)))]
         raise AssertionError(source)  # pragma: no cover
@@ -288,7 +297,9 @@ async def compute(
         computation = indicator.computation
         reader = readers[computation.regional]
         total = _total(await reader.measures(computation, None), computation)
-        result = IndicatorResult(indicator, total, region_applied=computation.regional or not region)
+        result = IndicatorResult(
+            indicator, total, region_applied=computation.regional or not region
+        )
         wanted_dims = (
             [d.value for d in indicator.disaggregations]
             if "all" in dims
@@ -355,12 +366,12 @@ UNKNOWN_LABEL = ("Inconnu", "Unknown")
 def category_label(dimension: str, code: str, indicator_code: str = "") -> tuple[str, str]:
     if code == UNKNOWN:
         return UNKNOWN_LABEL
+    labels: Labels | None
     if dimension == "reason":
-        labels = WITHDRAWAL_REASON_LABELS if indicator_code == "consent_withdrawals" else (
-            OUTCOME_LABELS
-        )
-        return labels.get(code, (code, code))
-    labels = _DIMENSION_CODES.get(dimension)
+        withdrawal = indicator_code == "consent_withdrawals"
+        labels = WITHDRAWAL_REASON_LABELS if withdrawal else OUTCOME_LABELS
+    else:
+        labels = _DIMENSION_CODES.get(dimension)
     if labels is None:
         return (code, code)  # agency codes are their own label
     return labels.get(code, (code, code))
@@ -440,9 +451,7 @@ def _secondary(
     primary = [i for i, (_c, m) in enumerate(pairs) if rule.sensitive(m)]
     if len(primary) != 1 or pairs[primary[0]][1].kind is Kind.DURATION:
         return set()
-    others = [
-        (m.n, i) for i, (_c, m) in enumerate(pairs) if i not in primary and m.n > 0
-    ]
+    others = [(m.n, i) for i, (_c, m) in enumerate(pairs) if i not in primary and m.n > 0]
     return {min(others)[1]} if others else set()
 
 
@@ -521,8 +530,9 @@ def publish(report: IndicatorReport, frame: Logframe) -> dict[str, Any]:
             f"'{rule.marker}'; percentages and durations built on so few cases are hidden, and "
             f"one more cell when a breakdown would otherwise hide only one.",
         },
-        "dimensions": {d.value: {"label_fr": fr, "label_en": en} for d, (fr, en) in
-                       DIMENSION_LABELS.items()},
+        "dimensions": {
+            d.value: {"label_fr": fr, "label_en": en} for d, (fr, en) in DIMENSION_LABELS.items()
+        },
         "indicators": indicators,
     }
 

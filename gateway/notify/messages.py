@@ -87,6 +87,7 @@ def template_values(
         link=link_for(kind, context, base_url),
         urgency_fr=_code_label(Urgency, context.get("urgency"), "fr"),
         urgency_en=_code_label(Urgency, context.get("urgency"), "en"),
+        urgency_short_fr=_code_label(Urgency, context.get("urgency"), "fr").split(" (")[0],
         acknowledge_by_fr=_date(context.get("acknowledge_by"), "fr"),
         acknowledge_by_en=_date(context.get("acknowledge_by"), "en"),
         due_at_fr=_date(context.get("due_at"), "fr"),

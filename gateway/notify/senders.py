@@ -34,9 +34,9 @@ def email_message(settings: Settings, *, to: str, subject: str, body: str) -> Em
     message["Date"] = format_datetime(utcnow())
     domain = settings.smtp_from.rpartition("@")[2] or "localhost"
     message["Message-ID"] = make_msgid(domain=domain)
-    message["Content-Language"] = "fr, en"
     message["Auto-Submitted"] = "auto-generated"  # RFC 3834: no out-of-office replies
     message.set_content(body, charset="utf-8")
+    message["Content-Language"] = "fr, en"  # after set_content, which resets Content-* headers
     return message
 
 

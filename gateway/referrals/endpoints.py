@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Header, Path, Query, Response
 from pydantic import AwareDatetime, BaseModel, Field
@@ -13,6 +13,7 @@ from gateway.db.base import utcnow
 from gateway.deps import SessionDep, SettingsDep
 from gateway.errors import PreconditionFailed, ValidationFailed
 from gateway.linkage.rekey import linkage_secret
+from gateway.policy.service import PolicyDep, refusals_audited
 from gateway.referrals import service
 from gateway.referrals.repository import ListFilter
 from schemas.codes import ReferralStatus
@@ -28,16 +29,40 @@ ReferralIdPath = Path(
 )
 
 
+# Reads are redacted by the MoU policy: a Referral without the fields of the data categories the
+# reader may not receive (the JWE ``protected`` only for the receiver).
+REDACTED = (
+    "A Referral, without the fields of the data categories the MoU does not permit you "
+    "(headers MNO-Policy-Version, MNO-Permitted-Categories). / Un référencement, sans les "
+    "champs des catégories que le protocole d'accord ne vous permet pas de recevoir."
+)
+REDACTED_RESPONSE: dict[int | str, dict[str, Any]] = {
+    200: {
+        "description": REDACTED,
+        "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Referral"}}},
+    }
+}
+
+
 class ReferralPage(BaseModel):
-    items: list[Referral] = Field(description="Referrals of this page. / Référencements.")
+    items: list[dict[str, Any]] = Field(
+        description="Referrals of this page, each redacted (see Referral). / "
+        "Référencements, chacun expurgé selon la politique."
+    )
     next_cursor: str | None = Field(
         description="Pass as `cursor` for the next page; null at the end. / "
         "À passer comme `cursor` pour la page suivante ; null à la fin."
     )
 
 
-def _etag(referral: Referral) -> str:
+def _etag(referral: Referral | service.ReferralView) -> str:
     return f'"{referral.version}"'
+
+
+def _policy_headers(response: Response, view: service.ReferralView) -> None:
+    response.headers["ETag"] = _etag(view)
+    response.headers["MNO-Policy-Version"] = view.decision.policy_version
+    response.headers["MNO-Permitted-Categories"] = ",".join(view.decision.permitted_categories)
 
 
 def _check_idempotency_key(key: str) -> str:
@@ -87,6 +112,7 @@ async def submit_referral(
 @router.get("", response_model=ReferralPage)
 async def list_referrals(
     session: SessionDep,
+    point: PolicyDep,
     principal: Annotated[Principal, requires("referrals:read")],
     role: Annotated[
         Literal["sent", "received"] | None,
@@ -112,31 +138,34 @@ async def list_referrals(
         after=service.decode_cursor(cursor) if cursor else None,
         limit=limit,
     )
-    page = await service.list_referrals(session, principal, filters)
+    page = await service.list_referrals(session, principal, filters, point)
     await session.commit()
     return ReferralPage(items=page.items, next_cursor=page.next_cursor)
 
 
-@router.get("/{referral_id}", response_model=Referral)
+@router.get("/{referral_id}", response_model=None, responses=REDACTED_RESPONSE)
 async def get_referral(
     referral_id: Annotated[str, ReferralIdPath],
     response: Response,
     session: SessionDep,
+    point: PolicyDep,
     principal: Annotated[Principal, requires("referrals:read")],
-) -> Referral:
-    """Read one referral (parties only). / Lire un référencement (parties seulement)."""
-    referral = await service.get_referral(session, principal, referral_id)
+) -> dict[str, Any]:
+    """Read one referral (parties only, redacted). / Lire un référencement (parties, expurgé)."""
+    async with refusals_audited(session):
+        view = await service.get_referral(session, principal, referral_id, point)
     await session.commit()
-    response.headers["ETag"] = _etag(referral)
-    return referral
+    _policy_headers(response, view)
+    return view.body
 
 
-@router.post("/{referral_id}/transitions", response_model=Referral)
+@router.post("/{referral_id}/transitions", response_model=None, responses=REDACTED_RESPONSE)
 async def transition_referral(
     referral_id: Annotated[str, ReferralIdPath],
     body: ReferralTransition,
     response: Response,
     session: SessionDep,
+    point: PolicyDep,
     principal: Annotated[Principal, requires("referrals:write")],
     if_match: Annotated[
         str | None,
@@ -146,7 +175,7 @@ async def transition_referral(
             "ETag de la version lue ; refusé (412) si elle a changé.",
         ),
     ] = None,
-) -> Referral:
+) -> dict[str, Any]:
     """Take an SOP step (acknowledge, accept, decline, complete, close, cancel)."""
     version = None
     if if_match is not None:
@@ -158,9 +187,9 @@ async def transition_referral(
                 code="invalid_if_match",
             )
         version = int(match.group(1))
-    referral = await service.transition_referral(
-        session, principal, referral_id, body, if_match=version
+    view = await service.transition_referral(
+        session, principal, referral_id, body, if_match=version, point=point
     )
     await session.commit()
-    response.headers["ETag"] = _etag(referral)
-    return referral
+    _policy_headers(response, view)
+    return view.body

@@ -2,6 +2,11 @@
 
 Every function works inside the caller's transaction and never commits. Each change writes
 its CloudEvent to the outbox and an audit entry in that same transaction.
+
+Reads pass the MoU policy decision point: the referring agency reads back all it sent (but
+not the receiver's JWE); the receiver reads only the fields of the data categories the policy
+permits it, given the subject's consents. Submission itself is never refused for lack of
+consent: what each party may then read or receive is what the policy permits.
 """
 
 from __future__ import annotations
@@ -12,6 +17,7 @@ import json
 import uuid
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -20,14 +26,25 @@ from gateway.agencies import repository as agency_repository
 from gateway.audit.service import AuditRecord, append
 from gateway.auth.dependencies import Principal
 from gateway.db.base import utcnow
-from gateway.errors import BadRequest, Conflict, NotFound, PreconditionFailed, ValidationFailed
+from gateway.directory.service import check_referral_target
+from gateway.errors import (
+    BadRequest,
+    Conflict,
+    Forbidden,
+    NotFound,
+    PreconditionFailed,
+    ValidationFailed,
+)
 from gateway.events.topics import REFERRAL_EVENTS
 from gateway.linkage.rekey import rekey_token
 from gateway.outbox.service import enqueue
+from gateway.policy.engine import Decision
+from gateway.policy.service import PolicyDecisionPoint, decision_audit
 from gateway.referrals import repository
 from gateway.referrals.events import referral_event
 from gateway.referrals.models import ReferralHistoryRow, ReferralRow
 from gateway.referrals.workflow import Role, next_status
+from schemas.categories import redact_referral
 from schemas.codes import ReferralAction, ReferralStatus, sop_deadlines
 from schemas.referral import Referral, ReferralCreate, ReferralTransition
 
@@ -117,6 +134,9 @@ async def submit_referral(
             code="unknown_receiving_agency",
             errors=[{"field": "body.receiving_agency", "type": "unknown", "message": "unknown"}],
         )
+    await check_referral_target(
+        session, body.receiving_agency, body.receiving_service, body.subject, body.case_category
+    )
     if body.receiving_agency == principal.agency:
         raise BadRequest(
             "Une agence ne peut pas se référer un cas à elle-même.",
@@ -212,16 +232,66 @@ def _publish(session: AsyncSession, referral: Referral, action: ReferralAction) 
     enqueue(session, topic=REFERRAL_EVENTS, key=str(referral.id), envelope=envelope)
 
 
-async def get_referral(session: AsyncSession, principal: Principal, referral_id: str) -> Referral:
-    """A referral for one of its two parties; the JWE only for the receiver."""
+@dataclass(frozen=True)
+class ReferralView:
+    """A referral as one agency may read it: only the fields of the permitted categories."""
+
+    body: dict[str, Any]
+    version: int
+    decision: Decision
+
+
+def _redacted(referral: Referral, decision: Decision) -> dict[str, Any]:
+    return redact_referral(referral.model_dump(mode="json"), decision.permitted_categories)
+
+
+def _policy_denied(referral_id: str, decision: Decision) -> Forbidden:
+    return Forbidden(
+        "Le protocole d'accord ne vous permet de lire aucune donnée de ce référencement "
+        "(consentement absent, retiré ou insuffisant).",
+        "The MoU permits you to read no data of this referral "
+        "(consent missing, withdrawn or insufficient).",
+        code="policy_denied",
+        errors=[
+            {"field": r.category or "", "type": r.code, "message": r.en} for r in decision.reasons
+        ],
+    )
+
+
+async def get_referral(
+    session: AsyncSession, principal: Principal, referral_id: str, point: PolicyDecisionPoint
+) -> ReferralView:
+    """A referral for one of its two parties, redacted to what the policy permits them."""
     row = await repository.get(session, referral_id)
     role = role_of(row, principal.agency) if row is not None else None
     if row is None or role is None:
         await append(session, _audit(principal, "referral.read", referral_id, "deny"))
         raise _not_found(referral_id)
+    decision = (await point.decide_referrals(session, [row], principal.agency))[row.id]
+    await append(session, _read_audit(principal, "referral.read", row.id, decision, point))
+    if not decision.permitted:
+        raise _policy_denied(referral_id, decision)
     history = await repository.history(session, [row.id])
-    await append(session, _audit(principal, "referral.read", row.id))
-    return to_model(row, history, with_protected=role == "receiver")
+    referral = to_model(row, history, with_protected=role == "receiver")
+    return ReferralView(_redacted(referral, decision), row.version, decision)
+
+
+def _read_audit(
+    principal: Principal,
+    action: str,
+    referral_id: str,
+    decision: Decision,
+    point: PolicyDecisionPoint,
+) -> AuditRecord:
+    return decision_audit(
+        decision,
+        tag=point.tag,
+        action=action,
+        object_type="referral",
+        object_id=referral_id,
+        agency=principal.agency,
+        client_id=principal.client_id,
+    )
 
 
 async def transition_referral(
@@ -231,8 +301,13 @@ async def transition_referral(
     step: ReferralTransition,
     *,
     if_match: int | None,
-) -> Referral:
-    """Apply one SOP step; ``if_match`` (the ETag version) guards against lost updates."""
+    point: PolicyDecisionPoint,
+) -> ReferralView:
+    """Apply one SOP step; ``if_match`` (the ETag version) guards against lost updates.
+
+    The answer is the referral as the actor may read it; when the policy lets it read nothing,
+    only the echo of its own step (id, status, version).
+    """
     row = await repository.get(session, referral_id, for_update=True)
     role = role_of(row, principal.agency) if row is not None else None
     if row is None or role is None:
@@ -278,12 +353,17 @@ async def transition_referral(
     referral = to_model(row, [*history, entry], with_protected=role == "receiver")
     _publish(session, to_model(row, [*history, entry], with_protected=True), step.action)
     await append(session, _audit(principal, f"referral.{step.action.value}", row.id))
-    return referral
+    decision = (await point.decide_referrals(session, [row], principal.agency))[row.id]
+    await append(session, _read_audit(principal, "referral.read", row.id, decision, point))
+    if not decision.permitted:
+        echo = {"id": row.id, "status": row.status, "version": row.version}
+        return ReferralView(echo, row.version, decision)
+    return ReferralView(_redacted(referral, decision), row.version, decision)
 
 
 @dataclass(frozen=True)
 class Page:
-    items: list[Referral]
+    items: list[dict[str, Any]]
     next_cursor: str | None
 
 
@@ -314,17 +394,38 @@ async def list_referrals(
     session: AsyncSession,
     principal: Principal,
     filters: repository.ListFilter,
+    point: PolicyDecisionPoint,
 ) -> Page:
+    """A page of the agency's referrals, each redacted; those it may read nothing of omitted."""
     rows = await repository.list_for_agency(session, filters)
     histories = await repository.history(session, [r.id for r in rows])
     by_id: dict[str, list[ReferralHistoryRow]] = {}
     for h in histories:
         by_id.setdefault(h.referral_id, []).append(h)
-    items = [
-        to_model(r, by_id.get(r.id, []), with_protected=r.receiving_agency == principal.agency)
-        for r in rows
-    ]
-    await append(session, _audit(principal, "referral.list", None))
+    decisions = await point.decide_referrals(session, rows, principal.agency)
+    items = []
+    for r in rows:
+        decision = decisions[r.id]
+        if not decision.permitted:
+            await append(session, _read_audit(principal, "referral.list", r.id, decision, point))
+            continue
+        referral = to_model(
+            r, by_id.get(r.id, []), with_protected=r.receiving_agency == principal.agency
+        )
+        items.append(_redacted(referral, decision))
+    await append(
+        session,
+        AuditRecord(
+            action="referral.list",
+            object_type="referral",
+            object_id=None,
+            decision="permit" if items else "ok",
+            client_id=principal.client_id,
+            agency=principal.agency,
+            detail=f"items:{len(items)} denied:{len(rows) - len(items)}",
+            policy_version=point.tag,
+        ),
+    )
     next_cursor = (
         encode_cursor(rows[-1].updated_at, rows[-1].id) if len(rows) == filters.limit else None
     )

@@ -149,6 +149,12 @@ async def pipeline(database: Database, kafka: KafkaHandle) -> AsyncIterator[Pipe
                 await make_party(http, database, f"TRD-{suffix}", kind="ngo"),
                 group_id,
             )
+            from tests.gateway.consent.factories import seed_consent
+
+            # Under the MoU the receiver gets only what the subject consented to share with it.
+            await seed_consent(
+                database, collecting_agency=p.referrer.agency, recipients=[p.receiver.agency]
+            )
             try:
                 yield p
             finally:

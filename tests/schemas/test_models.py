@@ -190,7 +190,7 @@ def test_consent_recipients_are_agency_codes_or_kinds_and_validity_is_ordered() 
     parsed = ConsentCreate.model_validate(body)
     assert [str(r) for r in parsed.recipients] == ["SANTE-DEMO", "government"]
     with pytest.raises(ValidationError, match="recipients"):
-        ConsentCreate.model_validate(body | {"recipients": ["Hôpital Donka"]})
+        ConsentCreate.model_validate(body | {"recipients": ["Centre de santé"]})
     with pytest.raises(ValidationError, match="valid_until must follow"):
         ConsentCreate.model_validate(body | {"valid_until": body["valid_from"]})
 

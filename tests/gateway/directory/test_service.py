@@ -62,7 +62,7 @@ async def test_a_referral_to_an_unknown_service_is_refused(demo_directory: Datab
 async def test_a_service_of_another_agency_is_not_found_for_this_one(
     demo_directory: Database,
 ) -> None:
-    error = await refusal(demo_directory, "PSY-DEMO", "hopital-donka.medical.conakry")
+    error = await refusal(demo_directory, "PSY-DEMO", "sante-demo.medical.kaloum")
     assert error.code == "service_not_found"
 
 
@@ -114,7 +114,7 @@ async def test_search_by_area_and_category_returns_the_demo_providers(
         everything = await service.search_services(
             session, service.SearchQuery(include_closed=True)
         )
-    assert [r.id for r in medical_kindia] == ["hopital-donka.medical.conakry"]
+    assert [r.id for r in medical_kindia] == ["sante-demo.medical.kaloum"]
     assert medical_kindia[0].agency_name == "Centre de santé fictif de Kaloum"
     # Nzérékoré: its region's services plus the nationwide ones.
     assert {r.id for r in forest} == {

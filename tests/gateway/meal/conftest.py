@@ -6,6 +6,7 @@ from collections.abc import Sequence
 from typing import Any
 
 import pytest
+
 from consumers.meal.service import Applied, apply_events
 from gateway.agencies import service as agency_service
 from gateway.db.engine import make_sessionmaker

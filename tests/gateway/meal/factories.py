@@ -207,7 +207,11 @@ def october_stories() -> dict[str, Story]:
             "OIM",
             "SANTE",
             at("2026-10-01 08:00"),
-            [Step("acknowledge", 10), Step("accept", 20), Step("complete", 100, outcome="served_fully")],
+            [
+                Step("acknowledge", 10),
+                Step("accept", 20),
+                Step("complete", 100, outcome="served_fully"),
+            ],
             urgency="normal",
             sex="female",
             age_band="18-24",

@@ -117,11 +117,11 @@ def test_cached_deny_stops_when_a_future_consent_starts() -> None:
 
 def test_cached_break_glass_stops_when_the_grant_ends() -> None:
     pdp = CachedDecisionPoint(guinea_policy())
-    emergency = grant("SANTE-CKY-01", valid_from=NOW, hours=24)
+    emergency = grant("SANTE-DEMO", valid_from=NOW, hours=24)
 
     def ask(at: datetime) -> DecisionRequest:
         return request(
-            ("SANTE-CKY-01", "provider"),
+            ("SANTE-DEMO", "provider"),
             ["health"],
             party=None,
             break_glass=emergency,

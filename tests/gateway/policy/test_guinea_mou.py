@@ -20,18 +20,18 @@ from tests.gateway.policy.factories import (
 
 NGO = ("ONG-GUIDE", "ngo")
 PROVIDER = ("ONG-ABRI", "provider")
-HEALTH = ("SANTE-CKY-01", "provider")
-PSY = ("PSY-CKY-01", "provider")
-TRAINING = ("FORM-CKY-01", "provider")
-COORDINATOR = ("GOUV-RETOURS", "government")
-IOM = ("OIM-GN", "un")
+HEALTH = ("SANTE-DEMO", "provider")
+PSY = ("PSY-DEMO", "provider")
+TRAINING = ("FORM-DEMO", "provider")
+COORDINATOR = ("GOUV-RETOUR", "government")
+IOM = ("OIM-DEMO", "un")
 
 # A consent given to "any service provider" for a referral (kind-based recipient).
 TO_PROVIDERS = consent(consent_id="c-providers", recipients=("provider", "ngo"))
 HEALTH_NAMED = consent(
     consent_id="c-health-named",
     categories=("identity_contact", "health", "statistical"),
-    recipients=("SANTE-CKY-01",),
+    recipients=("SANTE-DEMO",),
 )
 HEALTH_BY_KIND = consent(
     consent_id="c-health-kind",
@@ -41,7 +41,7 @@ HEALTH_BY_KIND = consent(
 PSY_NAMED = consent(
     consent_id="c-psy",
     categories=("identity_contact", "health", "protection_sensitive", "statistical"),
-    recipients=("PSY-CKY-01",),
+    recipients=("PSY-DEMO",),
 )
 
 
@@ -121,7 +121,7 @@ CASES = [
             TRAINING,
             ["identity_contact", "health"],
             consents=[
-                consent(categories=["identity_contact", "health"], recipients=["FORM-CKY-01"])
+                consent(categories=["identity_contact", "health"], recipients=["FORM-DEMO"])
             ],
         ),
         {"identity_contact"},
@@ -244,7 +244,7 @@ CASES = [
                 consent(
                     purposes=["research"],
                     categories=["socio_economic", "statistical"],
-                    recipients=["OIM-GN"],
+                    recipients=["OIM-DEMO"],
                 )
             ],
         ),
@@ -276,7 +276,7 @@ CASES = [
                 consent(
                     purposes=["research"],
                     categories=["statistical"],
-                    recipients=["OIM-GN"],
+                    recipients=["OIM-DEMO"],
                     guardian=True,
                     assent=True,
                 )
@@ -299,7 +299,7 @@ CASES = [
             consents=[
                 consent(
                     categories=["protection_sensitive", "identity_contact"],
-                    recipients=["GOUV-RETOURS"],
+                    recipients=["GOUV-RETOUR"],
                 )
             ],
         ),
@@ -343,7 +343,7 @@ CASES = [
             HEALTH,
             ["identity_contact", "health", "protection_sensitive"],
             party=None,
-            break_glass=grant("SANTE-CKY-01"),
+            break_glass=grant("SANTE-DEMO"),
         ),
         {"identity_contact", "health"},
         {"health": "break_glass", "protection_sensitive": "no_flow"},
@@ -354,14 +354,14 @@ CASES = [
             HEALTH,
             ["health"],
             party=None,
-            break_glass=grant("SANTE-CKY-01", valid_from=NOW - timedelta(hours=25)),
+            break_glass=grant("SANTE-DEMO", valid_from=NOW - timedelta(hours=25)),
         ),
         set(),
         {"health": "not_a_party"},
     ),
     Case(
         "break-glass-longer-than-24h-refused",
-        request(HEALTH, ["health"], party=None, break_glass=grant("SANTE-CKY-01", hours=48)),
+        request(HEALTH, ["health"], party=None, break_glass=grant("SANTE-DEMO", hours=48)),
         set(),
     ),
     Case(
@@ -371,7 +371,7 @@ CASES = [
     ),
     Case(
         "break-glass-grant-is-for-another-agency",
-        request(HEALTH, ["health"], party=None, break_glass=grant("SANTE-KNK-01")),
+        request(HEALTH, ["health"], party=None, break_glass=grant("SANTE-AUTRE")),
         set(),
     ),
     Case(
@@ -381,7 +381,7 @@ CASES = [
             ["health"],
             purpose="research",
             party=None,
-            break_glass=grant("OIM-GN", purpose="research"),
+            break_glass=grant("OIM-DEMO", purpose="research"),
         ),
         set(),
     ),
@@ -409,7 +409,7 @@ def test_guinea_file_has_no_warnings() -> None:
 
 
 def test_break_glass_decision_names_the_grant() -> None:
-    emergency = grant("SANTE-CKY-01")
+    emergency = grant("SANTE-DEMO")
     decision = decide(
         guinea_policy(), request(HEALTH, ["health"], party=None, break_glass=emergency)
     )

@@ -55,8 +55,13 @@ class Parties:
 
 @pytest.fixture
 async def parties(client: AsyncClient, database: Database) -> Parties:
-    return Parties(
+    from tests.gateway.consent.factories import seed_consent
+
+    found = Parties(
         await make_party(client, database, "AGENCE-A", kind="un"),
         await make_party(client, database, "AGENCE-B", kind="provider"),
         await make_party(client, database, "AGENCE-C", kind="ngo"),
     )
+    # Under the MoU, B reads of A's referrals only what the subject consented to share with B.
+    await seed_consent(database, collecting_agency="AGENCE-A", recipients=["AGENCE-B"])
+    return found

@@ -66,6 +66,7 @@ class Receiver:
     _server: asyncio.Server | None = None
     _attempts: Counter[str] = field(default_factory=Counter)
     _writers: set[asyncio.StreamWriter] = field(default_factory=set)
+    _handlers: set[asyncio.Task[None]] = field(default_factory=set)
     _changed: asyncio.Event = field(default_factory=asyncio.Event)
 
     @property
@@ -83,6 +84,8 @@ class Receiver:
             self._server.close()
             for writer in list(self._writers):
                 writer.close()
+            for handler in list(self._handlers):
+                handler.cancel()
             await self._server.wait_closed()
             self._server = None
 
@@ -121,6 +124,9 @@ class Receiver:
     # ------------------------------------------------------------------ protocol
     async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         self._writers.add(writer)
+        task = asyncio.current_task()
+        if task is not None:
+            self._handlers.add(task)
         try:
             while True:
                 head = await reader.readuntil(b"\r\n\r\n")
@@ -146,8 +152,12 @@ class Receiver:
                 await writer.drain()
         except (asyncio.IncompleteReadError, ConnectionError, asyncio.LimitOverrunError):
             pass
+        except asyncio.CancelledError:
+            pass  # stopped while a slow behaviour was waiting: that connection just ends
         finally:
             self._writers.discard(writer)
+            if task is not None:
+                self._handlers.discard(task)
             writer.close()
             with contextlib.suppress(ConnectionError):
                 await writer.wait_closed()

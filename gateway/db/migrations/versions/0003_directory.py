@@ -33,9 +33,7 @@ def upgrade() -> None:
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_directory_services")),
     )
-    op.create_index(
-        "ix_directory_services_agency_code", "directory_services", ["agency_code"]
-    )
+    op.create_index("ix_directory_services_agency_code", "directory_services", ["agency_code"])
     op.create_index(
         "ix_directory_services_category_status", "directory_services", ["category", "status"]
     )

@@ -46,13 +46,9 @@ def upgrade() -> None:
         sa.Column("outcome", sa.String(64), nullable=True),
         sa.PrimaryKeyConstraint("referral_id", name=op.f("pk_meal_referral_facts")),
     )
-    op.create_index(
-        "ix_meal_referral_facts_submitted", "meal_referral_facts", ["submitted_at"]
-    )
+    op.create_index("ix_meal_referral_facts_submitted", "meal_referral_facts", ["submitted_at"])
     op.create_index("ix_meal_referral_facts_month", "meal_referral_facts", ["submitted_month"])
-    op.create_index(
-        "ix_meal_referral_facts_open", "meal_referral_facts", ["status", "respond_by"]
-    )
+    op.create_index("ix_meal_referral_facts_open", "meal_referral_facts", ["status", "respond_by"])
 
     op.create_table(
         "meal_referral_services",
