@@ -39,7 +39,7 @@ pytest: $(STAMP) services kafka
 test: lint typecheck pytest
 
 bench: $(STAMP) services kafka
-	for b in bench/*.py; do $(BIN)/python $$b; done
+	for b in bench/[a-z]*.py; do echo "== $$b"; $(BIN)/python $$b || exit 1; done
 
 clean:
 	rm -rf $(VENV) .mypy_cache .pytest_cache .ruff_cache

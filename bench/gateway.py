@@ -101,7 +101,7 @@ async def run_backend(url: str, args: argparse.Namespace, data_dir: Path) -> dic
 
 
 async def run_baseline(args: argparse.Namespace) -> dict[str, Any]:
-    server = Server("bench.baseline_app:create", {})
+    server = Server("bench._baseline_app:create", {})
     try:
         server.wait()
         body = referral_create().model_dump(mode="json", exclude_none=True)

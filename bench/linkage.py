@@ -18,11 +18,10 @@ import json
 import os
 import platform
 import random
-import statistics
 import sys
 import time
 import types
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -166,6 +165,11 @@ def anonlink_threshold(anonlink: Any, pseudonymiser: Pseudonymiser) -> float:
 # ---------------------------------------------------------------------------------------------
 
 
+def text(row: Any, name: str) -> str | None:
+    value = getattr(row, name)
+    return value if isinstance(value, str) and value.strip() else None
+
+
 def febrl(
     pseudonymiser: Pseudonymiser,
 ) -> tuple[list[LinkageRecord], list[LinkageRecord], set[tuple[int, int]]] | None:
@@ -178,16 +182,11 @@ def febrl(
     def records(frame: Any) -> tuple[list[LinkageRecord], list[str]]:
         out, ids = [], []
         for ident, row in zip(frame.index, frame.itertuples(), strict=True):
-
-            def text(name: str) -> str | None:
-                value = getattr(row, name)
-                return value if isinstance(value, str) and value.strip() else None
-
             encoding = pseudonymiser.encode(
-                given=text("given_name"),
-                family=text("surname"),
-                birth_date=text("date_of_birth"),
-                id_number=text("soc_sec_id"),
+                given=text(row, "given_name"),
+                family=text(row, "surname"),
+                birth_date=text(row, "date_of_birth"),
+                id_number=text(row, "soc_sec_id"),
             )
             if encoding:
                 out.append(LinkageRecord.from_encoding(encoding))
@@ -201,141 +200,111 @@ def febrl(
     return left, right, truth
 
 
-def timed(label: str, function: Callable[[], Any]) -> Any:
-    start = time.perf_counter()
-    result = function()
-    print(f"  {label}: {time.perf_counter() - start:.1f} s", file=sys.stderr)
-    return result
+class Step:
+    """Prints how long a preparation step took (to stderr; stdout is the JSON)."""
+
+    def __init__(self, label: str) -> None:
+        self.label = label
+
+    def __enter__(self) -> None:
+        self.start = time.perf_counter()
+
+    def __exit__(self, *exc: object) -> None:
+        print(f"  {self.label}: {time.perf_counter() - self.start:.1f} s", file=sys.stderr)
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--subjects", type=int, default=1_000_000)
-    parser.add_argument("--queries", type=int, default=2000)
-    parser.add_argument("--batch", type=int, default=100_000)
-    parser.add_argument("--seed", type=int, default=7_000)
-    parser.add_argument("--anonlink-queries", type=int, default=50)
-    parser.add_argument("--no-anonlink", action="store_true")
-    args = parser.parse_args()
-
-    pseudonymiser = Pseudonymiser(KEY)
-    result: dict[str, Any] = {
-        "machine": {
-            "cpus": os.cpu_count(),
-            "python": platform.python_version(),
-            "numpy": np.__version__,
-            "load_average_at_start": [round(x, 2) for x in os.getloadavg()],
-        },
-        "threshold": DEFAULT_THRESHOLD,
-    }
-    anonlink, anonlink_note = (
-        (None, "skipped (--no-anonlink)") if args.no_anonlink else load_anonlink()
-    )
-    peer: dict[str, Any] = {"available": anonlink is not None}
-    if anonlink is not None:
-        peer["version"] = importlib.metadata.version("anonlink")
-    if anonlink_note:
-        peer["note"] = anonlink_note
-
-    # -- quality on small data: synthetic (unseen seed) and FEBRL 4 ---------------------------
+def run_quality(
+    pseudonymiser: Pseudonymiser, anonlink: Any, peer: dict[str, Any]
+) -> dict[str, Any]:
+    """F1 on the unseen synthetic population and on FEBRL 4, ours and the peer's."""
     print("quality", file=sys.stderr)
     population = SyntheticPopulation(seed=QUALITY_SEED, size=10_000)
     scenario = population.scenario(left_size=1000, right_size=1000, overlap=500)
-    small_left = encode(pseudonymiser, scenario.left)
-    small_right = encode(pseudonymiser, scenario.right)
-    pairs, seconds, _ = ours_match(small_left, small_right)
-    quality: dict[str, Any] = {
-        "synthetic_1000x1000": {
-            **prf({(a, b) for a, b, _ in pairs}, scenario.true_pairs),
-            "seconds": round(seconds, 3),
-        }
+    datasets = {
+        "synthetic_1000x1000": (
+            encode(pseudonymiser, scenario.left),
+            encode(pseudonymiser, scenario.right),
+            scenario.true_pairs,
+        )
     }
     febrl_data = febrl(pseudonymiser)
     if febrl_data:
-        pairs, seconds, _ = ours_match(febrl_data[0], febrl_data[1])
-        quality["febrl4"] = {
-            **prf({(a, b) for a, b, _ in pairs}, febrl_data[2]),
-            "seconds": round(seconds, 3),
-        }
-    result["ours"] = {"quality": quality}
+        datasets["febrl4"] = febrl_data
+    quality: dict[str, Any] = {}
+    for name, (left, right, truth) in datasets.items():
+        pairs, seconds, _ = ours_match(left, right)
+        quality[name] = {**prf({(a, b) for a, b, _ in pairs}, truth), "seconds": round(seconds, 3)}
     if anonlink is not None:
-        threshold = timed("anonlink threshold", lambda: anonlink_threshold(anonlink, pseudonymiser))
-        peer["threshold"] = threshold
+        with Step("anonlink threshold"):
+            peer["threshold"] = anonlink_threshold(anonlink, pseudonymiser)
         peer["threshold_note"] = "best F1 on the tuning population (seed 1), as ours was tuned"
-        peer_quality: dict[str, Any] = {}
-        found, seconds = anonlink_match(
-            anonlink, to_bitarrays(small_left), to_bitarrays(small_right), threshold
-        )
-        peer_quality["synthetic_1000x1000"] = {
-            **prf(set(found), scenario.true_pairs),
-            "seconds": round(seconds, 3),
-        }
-        if febrl_data:
+        peer["quality"] = {}
+        for name, (left, right, truth) in datasets.items():
             found, seconds = anonlink_match(
-                anonlink, to_bitarrays(febrl_data[0]), to_bitarrays(febrl_data[1]), threshold
+                anonlink, to_bitarrays(left), to_bitarrays(right), peer["threshold"]
             )
-            peer_quality["febrl4"] = {
-                **prf(set(found), febrl_data[2]),
-                "seconds": round(seconds, 3),
-            }
-        peer["quality"] = peer_quality
+            peer["quality"][name] = {**prf(set(found), truth), "seconds": round(seconds, 3)}
+    return quality
 
-    # -- batch: N x N ------------------------------------------------------------------------
-    print(f"batch {args.batch} x {args.batch}", file=sys.stderr)
-    population = timed(
-        "population", lambda: SyntheticPopulation(seed=args.seed + 1, size=10 * args.batch)
-    )
-    scenario = population.scenario(
-        left_size=args.batch, right_size=args.batch, overlap=args.batch // 2
-    )
-    del population
-    left = timed("encode left", lambda: encode(pseudonymiser, scenario.left))
-    right = timed("encode right", lambda: encode(pseudonymiser, scenario.right))
-    truth = scenario.true_pairs
-    del scenario
-    gc.collect()
+
+def run_batch(
+    pseudonymiser: Pseudonymiser, size: int, seed: int, anonlink: Any, peer: dict[str, Any]
+) -> dict[str, Any]:
+    """size x size registers sharing half their people."""
+    print(f"batch {size} x {size}", file=sys.stderr)
+    with Step("population and encoding"):
+        population = SyntheticPopulation(seed=seed, size=10 * size)
+        scenario = population.scenario(left_size=size, right_size=size, overlap=size // 2)
+        left = encode(pseudonymiser, scenario.left)
+        right = encode(pseudonymiser, scenario.right)
     pairs, seconds, candidates = ours_match(left, right)
-    result["ours"]["batch"] = {
-        "size": [args.batch, args.batch],
+    print(f"  ours: {seconds:.1f} s", file=sys.stderr)
+    result = {
+        "size": [size, size],
         "seconds": round(seconds, 2),
         "pairs_scored_above_threshold": candidates,
-        **prf({(a, b) for a, b, _ in pairs}, truth),
+        **prf({(a, b) for a, b, _ in pairs}, scenario.true_pairs),
     }
-    print(f"  ours: {seconds:.1f} s", file=sys.stderr)
     if anonlink is not None:
-        left_bits, right_bits = to_bitarrays(left), to_bitarrays(right)
-        found, seconds = anonlink_match(anonlink, left_bits, right_bits, peer["threshold"])
-        peer["batch"] = {
-            "size": [args.batch, args.batch],
-            "seconds": round(seconds, 2),
-            **prf(set(found), truth),
-        }
+        found, seconds = anonlink_match(
+            anonlink, to_bitarrays(left), to_bitarrays(right), peer["threshold"]
+        )
         print(f"  anonlink: {seconds:.1f} s", file=sys.stderr)
-        del left_bits, right_bits
-    del left, right, truth
-    gc.collect()
+        peer["batch"] = {
+            "size": [size, size],
+            "seconds": round(seconds, 2),
+            **prf(set(found), scenario.true_pairs),
+        }
+    return result
 
-    # -- one query against a large index ---------------------------------------------------------
-    print(f"index of {args.subjects} subjects", file=sys.stderr)
-    absent = max(1, args.queries // 5)
-    population = timed(
-        "population", lambda: SyntheticPopulation(seed=args.seed, size=args.subjects + absent)
-    )
-    indexed_people = population.people[: args.subjects]
-    register = timed("register", lambda: population.register("A", indexed_people, seed=1))
-    records = timed("encode", lambda: encode(pseudonymiser, register))
-    del register
+
+def run_queries(
+    pseudonymiser: Pseudonymiser,
+    subjects: int,
+    count: int,
+    seed: int,
+    anonlink: Any,
+    peer: dict[str, Any],
+    peer_count: int,
+) -> dict[str, Any]:
+    """Single queries against an index of ``subjects`` people; a fifth are not in it."""
+    print(f"index of {subjects} subjects", file=sys.stderr)
+    absent = max(1, count // 5)
+    with Step("population and encoding"):
+        population = SyntheticPopulation(seed=seed, size=subjects + absent)
+        indexed_people = population.people[:subjects]
+        records = encode(pseudonymiser, population.register("A", indexed_people, seed=1))
+        rng = random.Random(seed)
+        present = rng.sample(indexed_people, count - absent)
+        query_people = present + population.people[subjects:]
+        queries = encode(pseudonymiser, population.register("B", query_people, seed=2))
+        expected = [person.person_id for person in present] + [None] * absent
     gc.collect()
     index = Index()
     start = time.perf_counter()
     index.add_many(enumerate(records))
     build = time.perf_counter() - start
-    rng = random.Random(args.seed)
-    present = rng.sample(indexed_people, args.queries - absent)
-    query_people = present + population.people[args.subjects :]
-    queries = encode(pseudonymiser, population.register("B", query_people, seed=2))
-    expected = [person.person_id for person in present] + [None] * absent
-    del population
+    print(f"  index: {build:.1f} s", file=sys.stderr)
     latencies, top1, none_for_absent = [], 0, 0
     for query, person in zip(queries, expected, strict=True):
         start = time.perf_counter()
@@ -345,7 +314,7 @@ def main() -> None:
             top1 += 1
         if person is None and not found:
             none_for_absent += 1
-    result["ours"]["query"] = {
+    result = {
         "index_subjects": len(index),
         "index_build_seconds": round(build, 1),
         "queries": len(queries),
@@ -353,10 +322,10 @@ def main() -> None:
         "top1_recall_present": round(top1 / (len(queries) - absent), 4),
         "no_match_for_absent": round(none_for_absent / absent, 4),
     }
-    if anonlink is not None and args.anonlink_queries:
+    if anonlink is not None and peer_count:
         index_bits = to_bitarrays(records)
         peer_latencies = []
-        for query in rng.sample(queries, min(args.anonlink_queries, len(queries))):
+        for query in rng.sample(queries, min(peer_count, len(queries))):
             bits = to_bitarrays([query])
             start = time.perf_counter()
             anonlink.candidate_generation.find_candidate_pairs(
@@ -369,11 +338,50 @@ def main() -> None:
             "index_subjects": len(index_bits),
             "queries": len(peer_latencies),
             "latency_ms": percentiles(peer_latencies),
-            "note": "brute force: anonlink has no index",
+            "note": "brute force over every filter: anonlink has no index",
         }
+    return result
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
+    parser.add_argument("--subjects", type=int, default=1_000_000)
+    parser.add_argument("--queries", type=int, default=2000)
+    parser.add_argument("--batch", type=int, default=100_000)
+    parser.add_argument("--seed", type=int, default=7_000)
+    parser.add_argument("--anonlink-queries", type=int, default=50)
+    parser.add_argument("--no-anonlink", action="store_true")
+    args = parser.parse_args()
+
+    pseudonymiser = Pseudonymiser(KEY)
+    if args.no_anonlink:
+        anonlink, anonlink_note = None, "skipped (--no-anonlink)"
+    else:
+        anonlink, anonlink_note = load_anonlink()
+    peer: dict[str, Any] = {"available": anonlink is not None}
+    if anonlink is not None:
+        peer["version"] = importlib.metadata.version("anonlink")
+    if anonlink_note:
+        peer["note"] = anonlink_note
+    result: dict[str, Any] = {
+        "machine": {
+            "cpus": os.cpu_count(),
+            "python": platform.python_version(),
+            "numpy": np.__version__,
+            "load_average_at_start": [round(x, 2) for x in os.getloadavg()],
+        },
+        "threshold": DEFAULT_THRESHOLD,
+        "ours": {},
+    }
+    result["ours"]["quality"] = run_quality(pseudonymiser, anonlink, peer)
+    gc.collect()
+    result["ours"]["batch"] = run_batch(pseudonymiser, args.batch, args.seed + 1, anonlink, peer)
+    gc.collect()
+    result["ours"]["query"] = run_queries(
+        pseudonymiser, args.subjects, args.queries, args.seed, anonlink, peer, args.anonlink_queries
+    )
     result["anonlink"] = peer
     result["machine"]["load_average_at_end"] = [round(x, 2) for x in os.getloadavg()]
-    result["median_query_ms"] = statistics.median(latencies)
     print(json.dumps(result, indent=2))
 
 

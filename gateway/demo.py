@@ -2,10 +2,13 @@
 referrals moving through the SOP workflow. Everything here is synthetic.
 
 Each referral is preceded by the consent its referring agency collected (as the SOP requires):
-without it the MoU policy would deliver nothing to the receiving agency."""
+without it the MoU policy would deliver nothing to the receiving agency. The example subject of
+``mno schemas example`` has a consent too, so that the example referral sent to any demo agency
+is delivered. The demo waits until its events reach the receivers' inboxes."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 import uuid
@@ -20,7 +23,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from gateway.agencies import repository as agency_repository
 from gateway.agencies import service as agency_service
 from gateway.directory import hsds
-from schemas.examples import referral_create
+from schemas.examples import REFERRING_AGENCY, referral_create, subject
 
 logger = logging.getLogger("mno.demo")
 
@@ -111,8 +114,20 @@ async def demo_traffic(base_url: str, clients: list[DemoClient]) -> int:
     """Post a few referrals through the real API and move them along. Returns how many."""
     by_agency = {c.agency: c for c in clients}
     done = 0
+    expected: dict[str, int] = {}
     async with httpx.AsyncClient(base_url=base_url, timeout=30) as http:
         tokens = {c.agency: await _token(http, c) for c in clients}
+        if REFERRING_AGENCY in tokens:
+            others = [code for code in tokens if code != REFERRING_AGENCY]
+            example = _demo_consent(REFERRING_AGENCY, "", subject().pseudonym)
+            example.update(recipients=others, evidence_reference="DEMO/CONSENT/EXAMPLE")
+            answer = await http.post(
+                "/v1/consents",
+                json=example,
+                headers={"Authorization": f"Bearer {tokens[REFERRING_AGENCY]}"},
+            )
+            if answer.status_code != 201:
+                logger.warning("demo consent refused", extra={"status": answer.status_code})
         for index, (referrer, receiver, steps) in enumerate(DEMO_FLOWS):
             if referrer not in by_agency or receiver not in by_agency:
                 continue
@@ -139,6 +154,7 @@ async def demo_traffic(base_url: str, clients: list[DemoClient]) -> int:
                 logger.warning("demo referral refused", extra={"status": created.status_code})
                 continue
             referral_id = created.json()["id"]
+            expected[receiver] = expected.get(receiver, 0) + 1
             for step in steps:
                 moved = await http.post(
                     f"/v1/referrals/{referral_id}/transitions",
@@ -148,8 +164,29 @@ async def demo_traffic(base_url: str, clients: list[DemoClient]) -> int:
                 if moved.status_code != 200:
                     logger.warning("demo step refused", extra={"status": moved.status_code})
                     break
+                expected[receiver] += 1
             done += 1
+        await _await_delivery(http, tokens, expected)
     return done
+
+
+async def _await_delivery(
+    http: httpx.AsyncClient, tokens: dict[str, str], expected: dict[str, int], timeout: float = 20
+) -> None:
+    """Wait (bounded) until each receiver's inbox holds its demo events: the demo is then
+    complete when ``mno run`` prints its banner."""
+    deadline = asyncio.get_running_loop().time() + timeout
+    for agency, count in expected.items():
+        while asyncio.get_running_loop().time() < deadline:
+            page = await http.get(
+                "/v1/inbox?after=0&limit=500&wait=1",
+                headers={"Authorization": f"Bearer {tokens[agency]}"},
+            )
+            if page.status_code != 200:
+                break  # no broker (inbox unavailable): nothing to wait for
+            items = page.json()["items"]
+            if sum(".referral." in i["event"]["type"] for i in items) >= count:
+                break
 
 
 def _demo_consent(collector: str, receiver: str, pseudonym: str) -> dict[str, Any]:

@@ -67,6 +67,10 @@ class Settings(BaseSettings):
     notifier_poll_seconds: float = Field(default=1.0, gt=0)
     notifier_overdue_interval_seconds: float = Field(default=300.0, gt=0)
     notifier_topic_refresh_seconds: float = Field(default=10.0, gt=0)
+    # Linkage (gateway/linkage): a watched service again within the window is a suspected repeat.
+    duplicate_window_days: int = Field(default=365, ge=1, le=3660)
+    duplicate_categories: str = "economic_reintegration cash_in_kind vocational_training shelter"
+    previous_secret_key: SecretStr | None = None  # only while `mno linkage rekey` re-wraps keys
 
     @model_validator(mode="after")
     def _refuse_default_secrets_in_prod(self) -> Settings:

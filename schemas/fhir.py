@@ -54,7 +54,7 @@ from schemas.codes import (
     label,
 )
 from schemas.consent import Consent
-from schemas.referral import Referral, StatusChange
+from schemas.referral import Referral, ReferralCreate, StatusChange
 from schemas.service import Eligibility, Service
 from schemas.subject import SubjectRef
 
@@ -97,9 +97,14 @@ E = TypeVar("E", bound=StrEnum)
 class FhirMappingError(ValueError):
     """A FHIR resource that is invalid or does not carry what the MNO model needs."""
 
-    def __init__(self, message_fr: str, message_en: str) -> None:
+    def __init__(
+        self, message_fr: str, message_en: str, *, issues: Iterable[tuple[str, str]] = ()
+    ) -> None:
         self.message_fr = message_fr
         self.message_en = message_en
+        # (FHIRPath of an element at fault, what is wrong with it in English), e.g.
+        # ("ServiceRequest.category[0].coding[0].code", "Input should be a valid string").
+        self.issues = tuple(issues)
         super().__init__(f"{message_fr} / {message_en}")
 
 
@@ -181,6 +186,7 @@ def _one_code(concept: Mapping[str, Any] | None, codes: type[E], where: str) -> 
         raise FhirMappingError(
             f"{where} : un code {code_system_uri(codes)} attendu",
             f"{where}: expected one code of {code_system_uri(codes)}",
+            issues=[(where, f"expected one code of {code_system_uri(codes)}")],
         )
     return found[0]
 
@@ -251,6 +257,7 @@ def _ref_identifier(reference: Mapping[str, Any] | None, system: str, where: str
         raise FhirMappingError(
             f"{where} : référence par identifiant {system} attendue",
             f"{where}: expected a reference by identifier of {system}",
+            issues=[(where, f"expected a reference by identifier of {system}")],
         )
     return str(identifier["value"])
 
@@ -269,8 +276,16 @@ def validate(resource_type: str, resource: Resource, release: Release = "R4B") -
         raise FhirMappingError(
             f"ressource FHIR {release} {resource_type} invalide : {error}",
             f"invalid FHIR {release} {resource_type} resource: {error}",
+            issues=[(_fhirpath(resource_type, e["loc"]), e["msg"]) for e in error.errors()],
         ) from error
     return resource
+
+
+def _fhirpath(resource_type: str, loc: Iterable[int | str]) -> str:
+    path = resource_type
+    for part in loc:
+        path += f"[{part}]" if isinstance(part, int) else f".{part}"
+    return path
 
 
 def _expect_type(resource: Mapping[str, Any], resource_type: str) -> None:
@@ -378,6 +393,9 @@ _TASK_STATUS: Mapping[ReferralStatus, str] = {
     ReferralStatus.CLOSED: "completed",
     ReferralStatus.CANCELLED: "cancelled",
 }
+# Public for the FHIR facade: its searches and Task updates read the same correspondence.
+SERVICE_REQUEST_STATUS = _SERVICE_REQUEST_STATUS
+TASK_STATUS = _TASK_STATUS
 # FHIR has four priorities for our four urgencies but not the same meaning: the exact urgency
 # travels in an extension, the priority is for generic FHIR clients.
 _PRIORITY: Mapping[Urgency, str] = {
@@ -566,6 +584,77 @@ def _entry(bundle: Mapping[str, Any], resource_type: str) -> Mapping[str, Any]:
     return found[0]
 
 
+def _contained_patient(request: Mapping[str, Any]) -> Mapping[str, Any]:
+    reference = str((request.get("subject") or {}).get("reference") or "")
+    patients: list[Mapping[str, Any]] = [
+        c
+        for c in request.get("contained", [])
+        if c.get("resourceType") == "Patient" and reference == f"#{c.get('id')}"
+    ]
+    if len(patients) != 1:
+        raise FhirMappingError(
+            "Patient contenu manquant : subject doit référencer un Patient contenu (#id)",
+            "contained Patient missing: subject must reference a contained Patient (#id)",
+            issues=[("ServiceRequest.subject", "expected a reference to a contained Patient")],
+        )
+    return patients[0]
+
+
+def _request_fields(request: Mapping[str, Any], release: Release) -> dict[str, Any]:
+    """The ``ReferralCreate`` fields a ServiceRequest carries."""
+    if release == "R4B":
+        reasons = request.get("reasonCode", [])
+        consent_refs = [ref.get("reference", "") for ref in request.get("supportingInfo", [])]
+    else:
+        reasons = [r["concept"] for r in request.get("reason", []) if "concept" in r]
+        consent_refs = [
+            ref.get("reference", {}).get("reference", "")
+            for ref in request.get("supportingInfo", [])
+        ]
+    consent_ids = [
+        ref.removeprefix("Consent/") for ref in consent_refs if ref.startswith("Consent/")
+    ]
+    receiving_service = None
+    for performer in request.get("performer", []):
+        if performer.get("type") == "HealthcareService":
+            receiving_service = _ref_identifier(performer, SERVICE_ID, "performer")
+    external = [
+        item["value"]
+        for item in request.get("identifier", [])
+        if item.get("system") == EXTERNAL_REFERENCE
+    ]
+    urgency = _ext_value(request, "urgency", "valueCoding")
+    return {
+        "receiving_agency": _ref_identifier(
+            (request.get("performer") or [None])[0], AGENCY_CODE, "performer"
+        ),
+        "receiving_service": receiving_service,
+        "subject": patient_to_subject(_contained_patient(request), release),
+        "case_category": _one_code_of(reasons, CaseCategory, "reasonCode"),
+        "vulnerabilities": _codes_in(reasons, VulnerabilityCriterion),
+        "services_requested": _codes_in(request.get("category", []), ServiceCategory),
+        "urgency": _member(Urgency, (urgency or {}).get("code")),
+        "consent_id": UUID(consent_ids[0]) if consent_ids else None,
+        "protected": _ext_value(request, "protected-payload", "valueString"),
+        "external_reference": external[0] if external else None,
+    }
+
+
+def referral_create_from_fhir(
+    resource: Mapping[str, Any], release: Release = "R4B"
+) -> ReferralCreate:
+    """The ``ReferralCreate`` a partner sends as a ``ServiceRequest`` (contained Patient), or as a
+    Bundle holding one: the requester is the sender's token, not the resource."""
+    if resource.get("resourceType") == "Bundle":
+        validate("Bundle", dict(resource), release)
+        request = _entry(resource, "ServiceRequest")
+    else:
+        _expect_type(resource, "ServiceRequest")
+        request = resource
+    validate("ServiceRequest", dict(request), release)
+    return ReferralCreate(**_request_fields(request, release))
+
+
 def referral_from_fhir(bundle: Mapping[str, Any], release: Release = "R4B") -> Referral:
     """The ``Referral`` of a Bundle made by ``referral_to_fhir`` (validated first)."""
     _expect_type(bundle, "Bundle")
@@ -578,57 +667,20 @@ def referral_from_fhir(bundle: Mapping[str, Any], release: Release = "R4B") -> R
             "ServiceRequest et Task de deux référencements différents",
             "ServiceRequest and Task belong to different referrals",
         )
-    patients = [c for c in request.get("contained", []) if c.get("id") == _PATIENT_REF[1:]]
-    if len(patients) != 1:
-        raise FhirMappingError("Patient contenu manquant", "contained Patient missing")
-
-    if release == "R4B":
-        reasons = request.get("reasonCode", [])
-        consent_refs = [ref.get("reference", "") for ref in request.get("supportingInfo", [])]
-        status_reason = task.get("statusReason")
-    else:
-        reasons = [r["concept"] for r in request.get("reason", []) if "concept" in r]
-        consent_refs = [
-            ref.get("reference", {}).get("reference", "")
-            for ref in request.get("supportingInfo", [])
-        ]
-        status_reason = (task.get("statusReason") or {}).get("concept")
-    consent_ids = [
-        ref.removeprefix("Consent/") for ref in consent_refs if ref.startswith("Consent/")
-    ]
-
-    receiving_service = None
-    for performer in request.get("performer", []):
-        if performer.get("type") == "HealthcareService":
-            receiving_service = _ref_identifier(performer, SERVICE_ID, "performer")
-    external = [
-        item["value"]
-        for item in request.get("identifier", [])
-        if item.get("system") == EXTERNAL_REFERENCE
-    ]
+    status_reason = task.get("statusReason")
+    if release == "R5":
+        status_reason = (status_reason or {}).get("concept")
     outputs = [
         o["valueCodeableConcept"] for o in task.get("output", []) if "valueCodeableConcept" in o
     ]
     outcome = _codes_in(outputs, Outcome)
-    urgency = _ext_value(request, "urgency", "valueCoding")
     version = (request.get("meta") or {}).get("versionId")
     period = (task.get("restriction") or {}).get("period") or {}
 
     return Referral(
+        **_request_fields(request, release),
         id=referral_id,
         referring_agency=_ref_identifier(request.get("requester"), AGENCY_CODE, "requester"),
-        receiving_agency=_ref_identifier(
-            (request.get("performer") or [None])[0], AGENCY_CODE, "performer"
-        ),
-        receiving_service=receiving_service,
-        subject=patient_to_subject(patients[0], release),
-        case_category=_one_code_of(reasons, CaseCategory, "reasonCode"),
-        vulnerabilities=_codes_in(reasons, VulnerabilityCriterion),
-        services_requested=_codes_in(request.get("category", []), ServiceCategory),
-        urgency=_member(Urgency, (urgency or {}).get("code")),
-        consent_id=UUID(consent_ids[0]) if consent_ids else None,
-        protected=_ext_value(request, "protected-payload", "valueString"),
-        external_reference=external[0] if external else None,
         status=_one_code(task.get("businessStatus"), ReferralStatus, "Task.businessStatus"),
         history=[
             _status_change_from(ext)
@@ -653,6 +705,7 @@ def _one_code_of(concepts: Iterable[Mapping[str, Any]], codes: type[E], where: s
         raise FhirMappingError(
             f"{where} : un code {code_system_uri(codes)} attendu",
             f"{where}: expected one code of {code_system_uri(codes)}",
+            issues=[(where, f"expected one code of {code_system_uri(codes)}")],
         )
     return found[0]
 

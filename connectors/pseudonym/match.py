@@ -13,12 +13,19 @@ Score of two records, in [0, 1]:
 3. each shared exact token (at most ``max_tokens_counted``) closes ``token_weight`` of the gap
    to 1: a shared phone number is evidence the filters do not carry.
 
-Blocking, so that a query never scans the whole index:
+Blocking, so that a query never scans the whole index (the union of three lookups):
 
 * exact tokens: a 64-bit digest of every token, in a sorted array;
-* Bloom-filter LSH on the names region: ``tables`` bit-sampling tables; each samples
-  ``bits_per_key`` fixed random bit positions, and two filters share a bucket when they agree
-  on all of them. Keys are sorted arrays searched with ``searchsorted``.
+* loose LSH tables: ``tables`` samples of ``bits_per_key`` bits of the names region (similar
+  names) combined with the birth year: probed at the query's year ± ``year_window`` and at
+  "unknown year";
+* strict LSH tables: ``strict_tables`` samples of ``strict_bits_per_key`` bits (near-identical
+  names), probed at year ± ``strict_year_window``, or at every year when the query has none.
+
+Keys are ``table | sampled bits | year`` in one sorted ``uint64`` array per segment, so a
+year window is one contiguous range found with ``searchsorted``. The birth year used here is
+the plain ``birth_year`` the gateway keeps for age bands; without it, records fall back to
+the "unknown year" keys and are still found.
 
 The index is a small log-structured set of immutable segments: ``add`` writes to a buffer,
 full buffers become segments, and segments of similar size are merged, so a long series of
@@ -72,12 +79,13 @@ class MatchConfig:
     namesake_dice: float = 0.9
     bits: int = DEFAULT_BITS
     # Blocking: loose tables (similar names, birth year ± year_window or unknown) and strict
-    # tables (near-identical names, any year).
+    # tables (near-identical names, year ± strict_year_window, any year when unknown).
     tables: int = 32
     bits_per_key: int = 24
     strict_tables: int = 8
     strict_bits_per_key: int = 32
     year_window: int = 2
+    strict_year_window: int = 10
     seed: int = 20_240_611
     buffer_size: int = 2048
 
@@ -257,6 +265,7 @@ class _Sampler:
         self.loose = config.tables
         self.tables = config.tables + config.strict_tables
         self.window = config.year_window
+        self.strict_window = config.strict_year_window
         self.tag = (np.arange(self.tables, dtype=np.uint64) << np.uint64(56))[None, :]
 
     def _name_keys(self, words: U64) -> U64:
@@ -280,9 +289,11 @@ class _Sampler:
         loose = names[:, : self.loose]
         known = (years > 0)[:, None]
         # Known year: the window [year - w, year + w] (contiguous codes) and "unknown" (code 0).
-        # Unknown year: every code, in the first range; the second stays empty (low > high).
+        # Unknown year: "unknown" only, the second range stays empty (low > high); records with
+        # a year are then found through the strict tables (near-identical names, any year).
+        # Probing every year of the loose tables would bring every similar name in the index.
         first_low = np.where(known, np.clip(years - self.window, 1, _YEAR_MAX)[:, None], 0)
-        first_high = np.where(known, np.clip(years + self.window, 1, _YEAR_MAX)[:, None], _YEAR_MAX)
+        first_high = np.where(known, np.clip(years + self.window, 1, _YEAR_MAX)[:, None], 0)
         second_low = np.where(known, 0, 1)
         second_high = np.zeros_like(second_low)
         low = np.stack(
@@ -291,11 +302,14 @@ class _Sampler:
         high = np.stack(
             [loose | first_high.astype(np.uint64), loose | second_high.astype(np.uint64)], axis=2
         ).reshape(len(years), -1)
+        # Strict tables: a wide window when the year is known (a mistyped digit, an age
+        # guessed years off), every year when it is not.
         strict = names[:, self.loose :]
-        any_year = np.uint64(_YEAR_MAX)
+        wide = np.where(known[:, 0], years - self.strict_window, 0).clip(0, _YEAR_MAX)
+        wide_high = np.where(known[:, 0], years + self.strict_window, _YEAR_MAX).clip(0, _YEAR_MAX)
         return (
-            np.concatenate([low, strict], axis=1),
-            np.concatenate([high, strict | any_year], axis=1),
+            np.concatenate([low, strict | wide.astype(np.uint64)[:, None]], axis=1),
+            np.concatenate([high, strict | wide_high.astype(np.uint64)[:, None]], axis=1),
         )
 
 

@@ -315,9 +315,16 @@ def pseudonymise_file(
         else _XlsxReader(source, sheet)
     )
     # The temporary file sits next to the target so that the final rename is atomic.
-    descriptor, name = tempfile.mkstemp(
-        prefix=f".{target.name}.", suffix=".part", dir=target.parent
-    )
+    try:
+        descriptor, name = tempfile.mkstemp(
+            prefix=f".{target.name}.", suffix=".part", dir=target.parent
+        )
+    except OSError as exc:
+        reader.close()
+        raise PseudonymError(
+            f"Impossible d'écrire dans {target.parent} ({exc.strerror})",
+            f"Cannot write to {target.parent} ({exc.strerror})",
+        ) from None
     os.close(descriptor)
     temporary = Path(name)
     try:

@@ -280,7 +280,7 @@ async def apply_events(
     if done:
         now = utcnow()
         await session.execute(
-            insert(ProcessedEvent),
+            insert(ProcessedEvent.__table__),
             [{"consumer": consumer, "event_id": i, "processed_at": now} for i in done],
         )
     return result

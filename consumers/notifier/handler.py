@@ -23,6 +23,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from consumers.notifier.dispatcher import Dispatcher
 from consumers.notifier.messages import NoticeSender, OverdueCheck
 from consumers.notifier.service import INBOX_PATTERN, agency_of_topic, plan_event
+from consumers.notifier.sessions import SessionFactory, notifier_sessions
 from gateway.db.base import utcnow
 from gateway.events.cloudevents import CloudEventDecodeError, from_kafka
 from gateway.events.topics import DEADLETTER
@@ -62,6 +63,7 @@ class Notifier:
         self.sender: NoticeSender | None = None
         self.overdue: OverdueCheck | None = None
         self._ready = asyncio.Event()
+        self._sessions: SessionFactory = sessionmaker
 
     async def wait_ready(self, timeout: float = 30.0) -> None:
         await asyncio.wait_for(self._ready.wait(), timeout)
@@ -82,10 +84,11 @@ class Notifier:
             bootstrap_servers=self.bootstrap, enable_idempotence=True, acks="all"
         )
         http = new_http_client()
-        self.dispatcher = Dispatcher(self.sessionmaker, self.settings, http, self.policy)
-        self.sender = NoticeSender(self.sessionmaker, self.settings, http)
+        sessions = self._sessions = notifier_sessions(self.sessionmaker)
+        self.dispatcher = Dispatcher(sessions, self.settings, http, self.policy)
+        self.sender = NoticeSender(sessions, self.settings, http)
         self.dispatcher.on_notices.append(self.sender.wake_event)
-        self.overdue = OverdueCheck(self.sessionmaker, self.settings, self.sender)
+        self.overdue = OverdueCheck(sessions, self.settings, self.sender)
         parts = {
             "webhooks": self.dispatcher.run,
             "notices": self.sender.run,
@@ -166,10 +169,10 @@ class Notifier:
         if not by_agency:
             return
         now = utcnow()
-        async with self.sessionmaker() as session:
+        async with self._sessions() as session:
             endpoints = await subscription_repository.active_endpoints_of(session, by_agency)
             notices: list[NoticeRequest] = []
-            deliveries = 0
+            woken: set[str] = set()
             for agency, envelopes in by_agency.items():
                 consumer_name = CONSUMER_PREFIX + agency
                 seen = await already_processed(session, consumer_name, (e["id"] for e in envelopes))
@@ -179,15 +182,15 @@ class Notifier:
                     plan = plan_event(agency, envelope, endpoints, now)
                     for delivery in plan.deliveries:
                         subscription_repository.add_delivery(session, delivery)
-                    deliveries += len(plan.deliveries)
+                        woken.add(delivery.endpoint_id)
                     notices.extend(plan.notices)
                     mark_processed(session, consumer_name, str(envelope["id"]), now)
                     seen.add(envelope["id"])
                     self.intaken += 1
             queued = await queue_notices(session, notices)
             await session.commit()
-        if deliveries and self.dispatcher is not None:
-            self.dispatcher.wake()
+        if woken and self.dispatcher is not None:
+            self.dispatcher.wake(woken)
         if queued and self.sender is not None:
             self.sender.wake()
 

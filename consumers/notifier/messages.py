@@ -13,9 +13,9 @@ import uuid
 from datetime import timedelta
 
 import httpx
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from consumers.notifier.service import backoff_seconds
+from consumers.notifier.sessions import SessionFactory
 from gateway.db.base import utcnow
 from gateway.notify import repository
 from gateway.notify.messages import render_email, render_sms
@@ -35,7 +35,7 @@ NOT_CONFIGURED = ("smtp_not_configured", "sms_not_configured")
 class NoticeSender:
     def __init__(
         self,
-        sessionmaker: async_sessionmaker[AsyncSession],
+        sessionmaker: SessionFactory,
         settings: Settings,
         http: httpx.AsyncClient,
         *,
@@ -149,7 +149,7 @@ class OverdueCheck:
 
     def __init__(
         self,
-        sessionmaker: async_sessionmaker[AsyncSession],
+        sessionmaker: SessionFactory,
         settings: Settings,
         sender: NoticeSender,
     ) -> None:

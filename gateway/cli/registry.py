@@ -41,3 +41,9 @@ def register_groups(app: typer.Typer) -> None:
     from gateway.cli import pseudonymise_cmd
 
     app.command("pseudonymise")(pseudonymise_cmd.pseudonymise)
+    from gateway.cli import connector_cmd
+
+    app.add_typer(connector_cmd.app, name="connector")
+    from gateway.cli import linkage_cmd
+
+    app.add_typer(linkage_cmd.app, name="linkage")

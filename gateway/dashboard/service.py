@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import json
 import re
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -185,3 +187,25 @@ async def dashboard_view(
         "overdue": overdue,
         "overdue_visible": role == "admin",
     }
+
+
+DEMO_STAFF_FILE = "demo-staff.json"
+DEMO_STAFF_EMAIL = "demo@mno.gov.gn"
+
+
+async def seed_demo_staff(session: AsyncSession, data_dir: Path) -> tuple[str, str]:
+    """``mno run`` only (MNO_ENV=dev): one admin account for the dashboard, kept in the data
+    folder (mode 600) so that a second run prints the same credentials."""
+    path = data_dir / DEMO_STAFF_FILE
+    if path.exists():
+        saved = json.loads(path.read_text())
+        return str(saved["email"]), str(saved["password"])
+    existing = await repository.get_by_email(session, DEMO_STAFF_EMAIL)
+    new = (
+        await reset_password(session, DEMO_STAFF_EMAIL)
+        if existing is not None
+        else await add_staff(session, DEMO_STAFF_EMAIL, "admin")
+    )
+    path.write_text(json.dumps({"email": new.user.email, "password": new.password}))
+    path.chmod(0o600)
+    return new.user.email, new.password

@@ -48,10 +48,12 @@ A = MealAgencyActivity
 # --------------------------------------------------------------------------- writes
 
 
-def _insert(session: AsyncSession, table: Any) -> Any:
+def _insert(session: AsyncSession, entity: Any) -> Any:
     dialect = session.bind.dialect.name if session.bind is not None else "sqlite"
     module: Any = postgresql if dialect == "postgresql" else sqlite
-    return module.insert(table)
+    # On the Core table, not the ORM entity: the ORM's bulk insert splits a batch into one
+    # statement per set of non-null columns, which costs ~10x on mixed snapshots.
+    return module.insert(entity.__table__)
 
 
 REFERRAL_COLUMNS = tuple(c.name for c in F.__table__.columns)
@@ -63,9 +65,9 @@ async def upsert_referral_facts(session: AsyncSession, rows: Sequence[dict[str, 
         return
     stmt = _insert(session, F)
     stmt = stmt.on_conflict_do_update(
-        index_elements=[F.referral_id],
+        index_elements=[F.__table__.c.referral_id],
         set_={name: stmt.excluded[name] for name in REFERRAL_COLUMNS if name != "referral_id"},
-        where=F.version <= stmt.excluded.version,
+        where=F.__table__.c.version <= stmt.excluded.version,
     )
     await session.execute(stmt, list(rows))
 
@@ -75,7 +77,7 @@ async def _insert_absent(
 ) -> None:
     if not rows:
         return
-    stmt = _insert(session, table).on_conflict_do_nothing(index_elements=list(keys))
+    stmt = _insert(session, table).on_conflict_do_nothing(index_elements=[k.key for k in keys])
     await session.execute(stmt, list(rows))
 
 

@@ -37,6 +37,7 @@ from gateway.errors import (
 )
 from gateway.events.topics import REFERRAL_EVENTS
 from gateway.linkage.rekey import rekey_token
+from gateway.linkage.service import record_referral
 from gateway.outbox.service import enqueue
 from gateway.policy.engine import Decision
 from gateway.policy.service import PolicyDecisionPoint, decision_audit
@@ -151,6 +152,7 @@ async def submit_referral(
         update={
             "pseudonym": rekey_token(linkage_secret, body.subject.pseudonym),
             "tokens": [rekey_token(linkage_secret, t) for t in body.subject.tokens],
+            "bloom": None,  # kept only re-keyed (permuted), in the linkage ledger
         }
     )
     stored = body.model_copy(update={"subject": subject, "protected": None})
@@ -195,6 +197,7 @@ async def submit_referral(
         return await _replay(session, existing, digest, principal)
 
     referral = to_model(row, [history], with_protected=True)
+    await record_referral(session, referral, body.subject, secret=linkage_secret)
     _publish(session, referral, ReferralAction.SUBMIT)
     await append(session, _audit(principal, "referral.submit", row.id))
     return Submitted(referral, replayed=False)

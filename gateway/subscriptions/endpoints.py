@@ -210,13 +210,11 @@ async def replay(
             code="replay_unavailable",
         )
     # Check ownership before reading the topic.
-    endpoint = await service.get_subscription(session, principal, subscription_id)
+    agency = (await service.get_subscription(session, principal, subscription_id)).agency
     # End the read transaction: SQLite takes its write lock at BEGIN, and reading the topic
     # may take seconds.
     await session.rollback()
-    events, truncated = await inbox_since(
-        bootstrap, endpoint.agency, since, service.MAX_REPLAY_EVENTS
-    )
+    events, truncated = await inbox_since(bootstrap, agency, since, service.MAX_REPLAY_EVENTS)
     result = await service.replay(
         session,
         principal,

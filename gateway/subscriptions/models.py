@@ -58,7 +58,6 @@ class WebhookDelivery(Base):
     __tablename__ = "webhook_deliveries"
     __table_args__ = (
         CheckConstraint("status IN ('pending', 'delivered', 'dead', 'cancelled')", name="status"),
-        Index("ix_webhook_deliveries_order", "endpoint_id", "ordering_key", "status", "id"),
         Index("ix_webhook_deliveries_queue", "endpoint_id", "status", "id"),
         Index("ix_webhook_deliveries_event", "endpoint_id", "event_id"),
     )

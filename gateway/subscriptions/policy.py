@@ -2,8 +2,9 @@
 
 The router already decided on each inbox copy; this asks again, because a consent withdrawn
 since then stops future sharing, including retries and replays. The decision point is provided
-by the consent/policy part as ``gateway.policy.service.recheck_delivery`` (same signature as
-``DeliveryPolicy``); until it exists, or where none is configured, the routing decision stands.
+by the consent/policy part: ``runtime.components["delivery_policy"]`` in the app, and
+``gateway.policy.service.recheck_delivery`` elsewhere (the notifier); where neither exists, the
+routing decision stands.
 """
 
 from __future__ import annotations
@@ -20,11 +21,29 @@ POLICY_FUNCTION = "recheck_delivery"
 COMPONENT = "delivery_policy"
 
 
+class Verdict(Protocol):
+    """What a re-check answers; ``envelope`` is the copy redacted to what is permitted now
+    (never more than it held), or None to send the copy as it is."""
+
+    @property
+    def permit(self) -> bool: ...
+
+    @property
+    def policy_version(self) -> str: ...
+
+    @property
+    def reasons(self) -> tuple[str, ...]: ...
+
+    @property
+    def envelope(self) -> Mapping[str, Any] | None: ...
+
+
 @dataclass(frozen=True)
 class DeliveryVerdict:
     permit: bool
     policy_version: str
     reasons: tuple[str, ...] = field(default_factory=tuple)
+    envelope: Mapping[str, Any] | None = None
 
 
 class DeliveryPolicy(Protocol):
@@ -32,7 +51,7 @@ class DeliveryPolicy(Protocol):
 
     async def __call__(
         self, session: AsyncSession, *, recipient: str, envelope: Mapping[str, Any]
-    ) -> DeliveryVerdict: ...
+    ) -> Verdict: ...
 
 
 async def as_routed(

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import case, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import aliased
 
 from gateway.subscriptions.models import WebhookDelivery, WebhookEndpoint
 
@@ -66,41 +66,59 @@ async def dispatchable_endpoints(session: AsyncSession, now: datetime) -> Sequen
     return (await session.scalars(query)).all()
 
 
+HEAD_WINDOW = 500
+
+
 async def due_heads(
     session: AsyncSession, endpoint_id: str, now: datetime, limit: int
 ) -> list[int]:
     """Pending deliveries of one endpoint that may go now: due, not claimed by a live worker,
-    and first of their ordering key (no earlier pending delivery of the same referral)."""
+    and first of their ordering key (no earlier pending delivery of the same referral).
+
+    The oldest pending deliveries are read in id order (one index range, whatever the
+    planner's statistics): the first of each key in that window is the oldest pending one of
+    its key, since nothing pending comes before the window. A row in backoff still holds its
+    key back. Keys whose first pending row lies beyond the window wait for the window to move.
+    """
     d = WebhookDelivery
-    earlier = aliased(WebhookDelivery)
-    blocked = (
-        select(earlier.id)
-        .where(
-            earlier.endpoint_id == d.endpoint_id,
-            earlier.ordering_key == d.ordering_key,
-            earlier.status == "pending",
-            earlier.id < d.id,
+    seen: set[str] = set()
+    heads: list[int] = []
+    after, read = 0, 0
+    page = max(32, 4 * limit)
+    while read < HEAD_WINDOW:
+        query = (
+            select(d.id, d.ordering_key, d.next_attempt_at, d.claimed_until)
+            .where(d.endpoint_id == endpoint_id, d.status == "pending", d.id > after)
+            .order_by(d.id)
+            .limit(page)
         )
-        .exists()
-    )
-    query = (
-        select(d.id)
-        .where(
-            d.endpoint_id == endpoint_id,
-            d.status == "pending",
-            d.next_attempt_at <= now,
-            or_(d.claimed_until.is_(None), d.claimed_until < now),
-            ~blocked,
-        )
-        .order_by(d.id)
-        .limit(limit)
-    )
-    return list((await session.scalars(query)).all())
+        rows = (await session.execute(query)).all()
+        for delivery_id, key, next_attempt_at, claimed_until in rows:
+            after = int(delivery_id)
+            if key in seen:
+                continue
+            seen.add(key)
+            if next_attempt_at <= now and (claimed_until is None or claimed_until < now):
+                heads.append(after)
+                if len(heads) >= limit:
+                    return heads
+        read += len(rows)
+        if len(rows) < page:
+            break
+    return heads
+
+
+@dataclass(frozen=True)
+class ClaimedDelivery:
+    delivery_id: int
+    event_id: str
+    body: str
+    attempts: int
 
 
 async def claim(
     session: AsyncSession, ids: Sequence[int], worker: str, now: datetime, until: datetime
-) -> list[int]:
+) -> list[ClaimedDelivery]:
     """Take a lease on these deliveries; another notifier process skips them until it ends."""
     if not ids:
         return []
@@ -113,10 +131,37 @@ async def claim(
             or_(d.claimed_until.is_(None), d.claimed_until < now),
         )
         .values(claimed_by=worker, claimed_until=until)
-        .returning(d.id)
+        .returning(d.id, d.event_id, d.body, d.attempts)
         .execution_options(synchronize_session=False)
     )
-    return sorted((await session.scalars(statement)).all())
+    rows = (await session.execute(statement)).all()
+    claimed = [ClaimedDelivery(int(r[0]), str(r[1]), str(r[2]), int(r[3])) for r in rows]
+    return sorted(claimed, key=lambda c: c.delivery_id)
+
+
+async def mark_delivered(
+    session: AsyncSession, outcomes: Sequence[tuple[int, int]], now: datetime
+) -> None:
+    """Record successful attempts, (delivery id, HTTP status), in one statement per status."""
+    d = WebhookDelivery
+    by_status: dict[int, list[int]] = {}
+    for delivery_id, status_code in outcomes:
+        by_status.setdefault(status_code, []).append(delivery_id)
+    for status_code, ids in by_status.items():
+        await session.execute(
+            update(d)
+            .where(d.id.in_(ids), d.status == "pending")
+            .values(
+                status="delivered",
+                attempts=d.attempts + 1,
+                last_status_code=status_code,
+                last_error=None,
+                claimed_by=None,
+                claimed_until=None,
+                delivered_at=now,
+            )
+            .execution_options(synchronize_session=False)
+        )
 
 
 async def deliveries(session: AsyncSession, ids: Sequence[int]) -> Sequence[WebhookDelivery]:

@@ -378,7 +378,8 @@ async def replay(
         if not verdict.permit:
             denied += 1
             continue
-        repository.add_delivery(session, new_delivery(endpoint.id, envelope, now, replay=True))
+        copy = verdict.envelope if verdict.envelope is not None else envelope
+        repository.add_delivery(session, new_delivery(endpoint.id, copy, now, replay=True))
         waiting.add(str(envelope["id"]))
         queued += 1
     skipped = len(events) - queued - denied

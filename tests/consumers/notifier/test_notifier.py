@@ -69,13 +69,14 @@ async def test_a_receiver_down_for_a_while_gets_every_event_afterwards_in_order_
     hub.pipeline.start_router()
     async with Receiver() as receiver:
         await hub.subscribe(receiver.url)
-        hub.start_notifier()
+        # Enough attempts for the outage: nothing may become a dead letter meanwhile.
+        hub.start_notifier(webhook_max_attempts=100)
         await receiver.stop()  # down
         ids = await hub.pipeline.submit(3)
         for referral_id in ids:
             await step(hub, referral_id, "acknowledge")
             await step(hub, referral_id, "accept")
-        await asyncio.sleep(2.0)  # attempts fail meanwhile
+        await asyncio.sleep(1.5)  # attempts fail meanwhile
         await receiver.start()  # back, same address
         await receiver.wait_for(lambda: len(receiver.succeeded_ids()) == 9, timeout=30)
     by_referral: dict[str, list[str]] = {}
@@ -90,7 +91,7 @@ async def test_a_receiver_down_for_a_while_gets_every_event_afterwards_in_order_
 
 async def test_a_notifier_killed_mid_stream_loses_no_delivery(hub: Hub) -> None:
     async def steady(_request: Request, _attempt: int) -> int:
-        await asyncio.sleep(0.01)
+        await asyncio.sleep(0.02)
         return 200
 
     hub.pipeline.start_relay()
@@ -98,19 +99,19 @@ async def test_a_notifier_killed_mid_stream_loses_no_delivery(hub: Hub) -> None:
     async with Receiver(steady) as receiver:
         await hub.subscribe(receiver.url, [SUBMITTED])
         hub.start_notifier()
-        ids = await hub.pipeline.submit(40)
-        await receiver.wait_for(lambda: len(receiver.events) >= 10, timeout=30)
+        ids = await hub.pipeline.submit(24)
+        await receiver.wait_for(lambda: len(receiver.events) >= 6, timeout=30)
         await hub.pipeline.kill("notifier")
-        ids += await hub.pipeline.submit(20)
+        ids += await hub.pipeline.submit(8)
         hub.start_notifier()
-        await receiver.wait_for(lambda: len(receiver.succeeded_ids()) >= 60, timeout=60)
+        await receiver.wait_for(lambda: len(receiver.succeeded_ids()) >= 32, timeout=60)
         await asyncio.sleep(0.5)  # any duplicate would show now
     referrals = Counter(r.json["data"]["id"] for r in receiver.events if r.status == 200)
     assert set(referrals) == set(ids)
     # Each event id succeeded; a second success is only possible for the few attempts that
     # were in flight at the kill (at-least-once; receivers skip an id they already have).
     answered = Counter(r.webhook_id for r in receiver.events if r.status == 200)
-    assert len(answered) == 60
+    assert len(answered) == 32
     duplicates = sum(n - 1 for n in answered.values())
     assert duplicates <= hub.settings.webhook_concurrency_per_endpoint
 

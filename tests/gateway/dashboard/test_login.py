@@ -151,3 +151,19 @@ async def test_chart_library_is_served_locally(client: AsyncClient) -> None:
     assert response.headers["content-type"].startswith("text/javascript")
     assert "Chart.js v4" in response.text[:200]
     assert (await client.get("/dashboard/static/..%2Fmodels.py")).status_code == 404
+
+
+async def test_demo_staff_account_is_created_once_and_signs_in(
+    client: AsyncClient, database: Database
+) -> None:
+    from gateway.dashboard import service
+    from gateway.db.engine import make_sessionmaker
+
+    async with make_sessionmaker(database.engine)() as session:
+        first = await service.seed_demo_staff(session, database.data_dir)
+        await session.commit()
+        again = await service.seed_demo_staff(session, database.data_dir)
+    assert first == again
+    assert (database.data_dir / "demo-staff.json").stat().st_mode & 0o077 == 0
+    demo = StaffLogin(first[0], first[1], "admin")
+    assert await login(client, demo) == 303

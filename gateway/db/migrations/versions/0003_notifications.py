@@ -74,11 +74,6 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id", name=op.f("pk_webhook_deliveries")),
     )
     op.create_index(
-        "ix_webhook_deliveries_order",
-        "webhook_deliveries",
-        ["endpoint_id", "ordering_key", "status", "id"],
-    )
-    op.create_index(
         "ix_webhook_deliveries_queue", "webhook_deliveries", ["endpoint_id", "status", "id"]
     )
     op.create_index(

@@ -1,0 +1,1 @@
+"""KoboToolbox / ODK exports (CSV, XLSX) as a connector source."""

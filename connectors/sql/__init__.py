@@ -1,0 +1,1 @@
+"""Polling connector for legacy SQL databases: keyset source and local checkpoint store."""

@@ -1,0 +1,1 @@
+"""Connector support: agency encryption keys for connectors, and connector heartbeats."""
