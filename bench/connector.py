@@ -7,8 +7,11 @@ peak resident memory (``wait4`` rusage): memory must stay flat as the table grow
 the source is read in keyset pages and nothing is kept per row. Also compares the batch
 endpoint with one ``POST /v1/referrals`` per row on a smaller table. Prints one JSON document.
 
-    python bench/connector.py [--sizes 20000,100000] [--gateway-db sqlite|postgres]
-                              [--compare 3000] [--batch-size 200]
+    python bench/connector.py [--sizes 20000,100000] [--live-sizes 20000,100000]
+                              [--gateway-db sqlite|postgres] [--compare 3000] [--batch-size 200]
+
+Each size runs twice: ``--dry-run`` (read, map, pseudonymise, encrypt: the connector alone) and
+live (sent to the gateway and checkpointed).
 """
 
 from __future__ import annotations
@@ -95,19 +98,23 @@ def write_config(
     return path
 
 
-def run_connector(config: Path, secret: str) -> dict[str, Any]:
+def run_connector(config: Path, secret: str, *, dry_run: bool = False) -> dict[str, Any]:
     """One ``mno connector run --once`` child; its counters, wall time and peak RSS."""
     env = {**os.environ, "MNO_CONNECTEUR_SECRET": secret, "PYTHONPATH": str(ROOT)}
     started = time.perf_counter()
+    errors = tempfile.TemporaryFile()
     process = subprocess.Popen(
         [sys.executable, "-m", "gateway.cli.main", "connector", "run", str(config),
-         "--once", "--json", "--no-progress", "--log-level", "WARNING"],
-        cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+         "--dry-run" if dry_run else "--once", "--json", "--no-progress",
+         "--log-level", "WARNING"],
+        cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=errors,
     )  # fmt: skip
-    assert process.stdout is not None and process.stderr is not None
+    assert process.stdout is not None
     out = process.stdout.read()
-    err = process.stderr.read()
     _, status, usage = os.wait4(process.pid, 0)
+    errors.seek(0)
+    err = errors.read()
+    errors.close()
     process.returncode = os.waitstatus_to_exitcode(status)
     elapsed = time.perf_counter() - started
     if process.returncode != 0:
@@ -115,24 +122,32 @@ def run_connector(config: Path, secret: str) -> dict[str, Any]:
     report = json.loads(out)
     return {
         "rows": report["rows_read"],
-        "created": report["rows_created"],
+        "created": report["rows_accepted"] if dry_run else report["rows_created"],
         "rejected": report["rows_rejected"],
         "connector_seconds": report["seconds"],
         "wall_seconds": round(elapsed, 2),
         "rows_per_second": round(report["rows_read"] / report["seconds"], 1),
         # Linux reports ru_maxrss in KiB.
         "peak_rss_mib": round(usage.ru_maxrss / 1024, 1),
+        # The connector's own CPU per row (the rest of the time it waits for the gateway).
+        "connector_cpu_ms_per_row": round(
+            (usage.ru_utime + usage.ru_stime) * 1000 / max(report["rows_read"], 1), 3
+        ),
     }
 
 
 async def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--sizes", default="20000,100000")
+    parser.add_argument("--sizes", default="20000,100000", help="legacy table sizes")
+    parser.add_argument(
+        "--live-sizes", default=None, help="sizes sent to the gateway (default: --sizes)"
+    )
     parser.add_argument("--gateway-db", choices=("sqlite", "postgres"), default="sqlite")
     parser.add_argument("--compare", type=int, default=3000, help="rows for batch vs single")
     parser.add_argument("--batch-size", type=int, default=200)
     args = parser.parse_args()
     sizes = [int(s) for s in args.sizes.split(",") if s]
+    live_sizes = [int(s) for s in (args.live_sizes or args.sizes).split(",") if s]
 
     with tempfile.TemporaryDirectory(prefix="mno-bench-connector-") as tmp:
         folder = Path(tmp)
@@ -153,23 +168,35 @@ async def main() -> None:
             "benchmark": "connector",
             "gateway_db": args.gateway_db,
             "batch_size": args.batch_size,
-            "runs": [],
+            # Read, map, pseudonymise and encrypt every row; nothing sent (the connector alone).
+            "dry_run": [],
+            # The same, sent to the gateway and checkpointed (bounded by the gateway's work).
+            "live": [],
         }
         try:
             server.wait()
-            for size in sizes:
+            for size in sorted(set(sizes) | set(live_sizes)):
                 legacy = await fill_legacy(folder / f"legacy-{size}.db", size)
                 config = write_config(
                     folder, legacy, key_file, server, client_id,
                     connector_id=f"bench-{size}", batch_size=args.batch_size,
                 )  # fmt: skip
-                run = run_connector(config, secret)
-                assert run["created"] == size, run
-                results["runs"].append(run)
-            if len(results["runs"]) >= 2:
-                first, last = results["runs"][0], results["runs"][-1]
-                results["memory_growth"] = round(last["peak_rss_mib"] / first["peak_rss_mib"], 3)
-                results["rows_growth"] = round(last["rows"] / first["rows"], 1)
+                if size in sizes:
+                    dry = run_connector(config, secret, dry_run=True)
+                    assert dry["created"] == size, dry
+                    results["dry_run"].append(dry)
+                if size in live_sizes:
+                    live = run_connector(config, secret)
+                    assert live["created"] == size, live
+                    results["live"].append(live)
+            for mode in ("dry_run", "live"):
+                runs = results[mode]
+                if len(runs) >= 2:
+                    first, last = runs[0], runs[-1]
+                    results[f"{mode}_memory_growth"] = round(
+                        last["peak_rss_mib"] / first["peak_rss_mib"], 3
+                    )
+                    results[f"{mode}_rows_growth"] = round(last["rows"] / first["rows"], 1)
             if args.compare:
                 legacy = await fill_legacy(folder / "legacy-compare.db", args.compare)
                 comparison = {}

@@ -58,7 +58,7 @@ class Settings(BaseSettings):
         '{"from": {{ sender|tojson }}, "to": {{ to|tojson }}, "text": {{ text|tojson }}}'
     )
     webhook_timeout_seconds: float = Field(default=10.0, gt=0, le=60)
-    webhook_max_attempts: int = Field(default=12, ge=1)
+    webhook_max_attempts: int = Field(default=16, ge=1)
     webhook_backoff_base_seconds: float = Field(default=5.0, gt=0)
     webhook_backoff_max_seconds: float = Field(default=3600.0, gt=0)
     webhook_disable_after_failures: int = Field(default=25, ge=1)
@@ -71,6 +71,7 @@ class Settings(BaseSettings):
     duplicate_window_days: int = Field(default=365, ge=1, le=3660)
     duplicate_categories: str = "economic_reintegration cash_in_kind vocational_training shelter"
     previous_secret_key: SecretStr | None = None  # only while `mno linkage rekey` re-wraps keys
+    match_rate_limit_per_minute: int = Field(default=600, ge=1)  # /v1/subjects/match, per client
 
     @model_validator(mode="after")
     def _refuse_default_secrets_in_prod(self) -> Settings:

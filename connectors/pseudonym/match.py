@@ -182,6 +182,7 @@ class _Scorer:
     def __init__(self, config: MatchConfig) -> None:
         layout = region_layout(config.bits)
         self.word_starts = np.array([layout[region][0] // 64 for region in REGIONS], np.intp)
+        self.names_words = layout["names"][1] // 64  # the names region comes first
         self.weights = np.array([config.region_weights[r] for r in REGIONS], dtype=np.float32)
         self.neutral = np.array([config.region_neutral[r] for r in REGIONS], dtype=np.float32)
         self.token_weight = config.token_weight
@@ -213,6 +214,27 @@ class _Scorer:
         if self.token_weight:
             evidence += np.float32(self.token_weight) * np.minimum(shared, self.max_tokens)
         return evidence, dice[:, 0]
+
+    def names_dice(self, words_a: U64, words_b: U64, names_a: F32, names_b: F32) -> F32:
+        """Dice of the names regions only (the first, cheapest pass)."""
+        end = self.names_words
+        common = np.bitwise_count(words_a[:, :end] & words_b[:, :end]).sum(axis=1, dtype=np.float32)
+        dice: F32 = 2.0 * common / np.maximum(names_a + names_b, 1.0)
+        return dice
+
+    def names_floor(self, pops: F32, has_tokens: npt.NDArray[np.bool_], threshold: float) -> F32:
+        """Lowest names Dice that can still reach ``threshold``, given what each query has.
+
+        A region empty in the query contributes nothing whatever the candidate: candidates
+        below the floor are dropped before the full evidence is computed (exact, no recall
+        lost).
+        """
+        possible = (pops[:, 1:] > 0) @ (self.weights[1:] * (1.0 - self.neutral[1:]))
+        possible = possible + self.token_weight * min(self.max_tokens, 1) * has_tokens
+        floor: F32 = ((threshold * self.scale - possible) / self.weights[0] - 1e-4).astype(
+            np.float32
+        )
+        return floor
 
     def finish(self, evidence: F32, namesakes: I64) -> F64:
         """Scores in [0, 1] from evidence and the number of namesakes of each query."""
@@ -488,9 +510,10 @@ class Index:
         token_probes = np.array(
             sorted({token_digest(token) for token in record.tokens}), dtype=np.uint64
         )
+        floor = self._scorer.names_floor(pops, np.array([bool(record.tokens)]), threshold)[0]
+        namesakes = 0
         found_rows: list[I64] = []
         found_evidence: list[F32] = []
-        found_names: list[F32] = []
         for segment in self._all_segments():
             _, lsh_rows = segment.lookup(segment.lsh_keys, segment.lsh_rows, low[0], high[0])
             _, token_rows = segment.lookup(
@@ -503,17 +526,25 @@ class Index:
             if len(token_rows):
                 hit_rows, hit_counts = _unique(token_rows)
                 shared[np.searchsorted(rows, hit_rows)] = hit_counts
-            evidence, names = self._scorer.evidence(
+            names = self._scorer.names_dice(
+                segment.words[rows, : self._scorer.names_words],
+                words,
+                segment.pops[rows, 0],
+                pops[:, 0],
+            )
+            namesakes += int((names >= self.config.namesake_dice).sum())
+            survive = names >= floor
+            rows, shared = rows[survive], shared[survive]
+            evidence, _ = self._scorer.evidence(
                 segment.words[rows], words, segment.pops[rows], pops, shared
             )
             found_rows.append(rows + segment.start)
             found_evidence.append(evidence)
-            found_names.append(names)
         if not found_rows:
             return []
-        names = np.concatenate(found_names)
-        namesakes = np.int64((names >= self.config.namesake_dice).sum())
-        scores = self._scorer.finish(np.concatenate(found_evidence), np.full(1, namesakes))
+        scores = self._scorer.finish(
+            np.concatenate(found_evidence), np.full(1, namesakes, dtype=np.int64)
+        )
         keep = scores >= threshold
         per_subject: dict[SubjectId, float] = {}
         for row, value in zip(
@@ -566,22 +597,22 @@ class Index:
         token_owner = np.fromiter(
             (offset for _, offset in token_pairs), dtype=np.int64, count=len(token_pairs)
         )
+        has_tokens = np.array([bool(record.tokens) for record in chunk])
+        floor = self._scorer.names_floor(pops, has_tokens, threshold)
         lefts: list[I64] = [np.zeros(0, np.int64)]
         rights: list[I64] = [np.zeros(0, np.int64)]
         evidences: list[F32] = [np.zeros(0, np.float32)]
-        names: list[F32] = [np.zeros(0, np.float32)]
+        namesakes = np.zeros(len(chunk), dtype=np.int64)
         for segment in self._segments:
-            left, right, evidence, names_dice = self._score_chunk(
-                segment, words, pops, probes, token_probes, token_owner
+            left, right, evidence, namesake = self._score_chunk(
+                segment, words, pops, floor, probes, token_probes, token_owner
             )
             lefts.append(left)
             rights.append(right + segment.start)
             evidences.append(evidence)
-            names.append(names_dice)
+            # How common the query's name is: candidates with (nearly) the same names.
+            namesakes += np.bincount(namesake, minlength=len(chunk))
         left = np.concatenate(lefts)
-        # How common the query's name is: candidates with (nearly) the same names.
-        namesake = left[np.concatenate(names) >= self.config.namesake_dice]
-        namesakes = np.bincount(namesake, minlength=len(chunk))
         scores = self._scorer.finish(np.concatenate(evidences), namesakes[left])
         keep = scores >= threshold
         return left[keep], np.concatenate(rights)[keep], scores[keep]
@@ -591,10 +622,13 @@ class Index:
         segment: _Segment,
         words: U64,
         pops: F32,
+        floor: F32,
         probes: tuple[U64, U64],
         token_probes: U64,
         token_owner: I64,
-    ) -> tuple[I64, I64, F32, F32]:
+    ) -> tuple[I64, I64, F32, I64]:
+        """(left, right, evidence) of candidates above the names floor, and the left index
+        of every namesake candidate."""
         low, high = probes
         per_record = low.shape[1]
         probe, rows = segment.lookup(segment.lsh_keys, segment.lsh_rows, low.ravel(), high.ravel())
@@ -611,20 +645,32 @@ class Index:
             shared[np.searchsorted(codes, token_codes)] = counts
         left = codes // size
         right = codes % size
-        evidence = np.zeros(len(codes), dtype=np.float32)
         names = np.zeros(len(codes), dtype=np.float32)
         # Gather in slices: words[left] for tens of millions of pairs would not fit in memory.
         step = 1 << 16
+        end = self._scorer.names_words
         for start in range(0, len(codes), step):
             part = slice(start, start + step)
-            evidence[part], names[part] = self._scorer.evidence(
+            names[part] = self._scorer.names_dice(
+                words[left[part], :end],
+                segment.words[right[part], :end],
+                pops[left[part], 0],
+                segment.pops[right[part], 0],
+            )
+        namesake = left[names >= self.config.namesake_dice]
+        survive = names >= floor[left]
+        left, right, shared = left[survive], right[survive], shared[survive]
+        evidence = np.zeros(len(left), dtype=np.float32)
+        for start in range(0, len(left), step):
+            part = slice(start, start + step)
+            evidence[part], _ = self._scorer.evidence(
                 words[left[part]],
                 segment.words[right[part]],
                 pops[left[part]],
                 segment.pops[right[part]],
                 shared[part],
             )
-        return left, right, evidence, names
+        return left, right, evidence, namesake
 
 
 def greedy_one_to_one(left: I64, right: I64, scores: F64) -> list[tuple[int, int, float]]:

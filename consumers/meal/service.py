@@ -14,7 +14,7 @@ from datetime import UTC, date, datetime
 from typing import Any
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, ValidationError
-from sqlalchemy import insert
+from sqlalchemy import Table, insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from gateway.db.base import utcnow
@@ -33,6 +33,8 @@ from schemas.events import (
 from schemas.referral import Referral
 
 CONSUMER_NAME = "meal"
+# Core table, not the ORM entity: a plain executemany for the batch of ids.
+PROCESSED: Table = ProcessedEvent.__table__  # type: ignore[assignment]
 HEARTBEAT_TYPE = "gn.mno.connector.heartbeat.v1"
 SOURCE_API = "api"
 SOURCE_CONNECTOR = "connector"
@@ -99,6 +101,7 @@ def referral_fact(referral: Referral) -> dict[str, Any]:
         "receiving_agency": referral.receiving_agency,
         "service_key": referral.receiving_service
         or f"{referral.receiving_agency}/{first_category}",
+        "services": ",".join(sorted(c.value for c in referral.services_requested)),
         "sex": referral.subject.sex.value,
         "age_band": referral.subject.age_band.value,
         "region": _region(referral.subject.area_code),
@@ -128,7 +131,6 @@ class FactBatch:
     """Facts of a batch of events, merged in memory, then written in a few statements."""
 
     referrals: dict[str, dict[str, Any]] = field(default_factory=dict)
-    services: set[tuple[str, str]] = field(default_factory=set)
     duplicates: dict[str, dict[str, Any]] = field(default_factory=dict)
     withdrawals: dict[str, dict[str, Any]] = field(default_factory=dict)
     activity: set[tuple[str, date, str]] = field(default_factory=set)
@@ -168,8 +170,6 @@ class FactBatch:
         current = self.referrals.get(row["referral_id"])
         if current is None or current["version"] <= row["version"]:
             self.referrals[row["referral_id"]] = row
-        for category in referral.services_requested:
-            self.services.add((row["referral_id"], category.value))
         # Every step is API traffic of the agency that took it (presence per day only).
         for change in referral.history:
             self.activity.add((change.actor_agency, _day(change.at), SOURCE_API))
@@ -214,10 +214,6 @@ class FactBatch:
 
     async def flush(self, session: AsyncSession) -> None:
         await repository.upsert_referral_facts(session, list(self.referrals.values()))
-        await repository.add_referral_services(
-            session,
-            [{"referral_id": r, "service_category": c} for r, c in sorted(self.services)],
-        )
         await repository.add_duplicates(session, list(self.duplicates.values()))
         await repository.add_withdrawals(session, list(self.withdrawals.values()))
         await repository.add_activity(session, self.activity)
@@ -280,7 +276,7 @@ async def apply_events(
     if done:
         now = utcnow()
         await session.execute(
-            insert(ProcessedEvent.__table__),
+            insert(PROCESSED),
             [{"consumer": consumer, "event_id": i, "processed_at": now} for i in done],
         )
     return result

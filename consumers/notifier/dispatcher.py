@@ -28,7 +28,7 @@ import httpx
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from consumers.notifier.service import backoff_seconds
-from consumers.notifier.sessions import SessionFactory
+from consumers.notifier.sessions import SessionFactory, bookkeeping
 from gateway.audit.service import AuditRecord, append
 from gateway.db.base import utcnow
 from gateway.notify.service import NoticeKind, NoticeRequest, queue_notices
@@ -107,8 +107,14 @@ class Dispatcher:
             while not stop.is_set():
                 self._wake.clear()
                 dirty, self._dirty = self._dirty, set()
-                claimed = await self._pass(dirty)
-                if not await self._sleep(stop, idle=claimed == 0):
+                try:
+                    claimed = await self._pass(dirty)
+                    woken = await self._sleep(stop, idle=claimed == 0)
+                except Exception as exc:  # the database: look at everything again shortly
+                    logger.warning("dispatch pass failed", extra={"error_type": type(exc).__name__})
+                    woken = False
+                    await asyncio.sleep(self.settings.notifier_poll_seconds)
+                if not woken:
                     self._dirty = None  # a timer: backoffs, pauses or leases may have ended
         except BaseException:
             # A crash or a kill: attempts in flight stop now; their leases run out and the
@@ -151,6 +157,7 @@ class Dispatcher:
         now = utcnow()
         batches: list[tuple[Target, list[ClaimedDelivery]]] = []
         async with self.sessionmaker() as session:
+            await bookkeeping(session)
             for endpoint in await repository.dispatchable_endpoints(session, now):
                 if dirty is not None and endpoint.id not in dirty:
                     continue
@@ -284,6 +291,7 @@ class Dispatcher:
         failed = [o for o in batch if not o.result.ok]
         disabled: list[tuple[Target, str]] = []
         async with self.sessionmaker() as session:
+            await bookkeeping(session)
             if succeeded:
                 await repository.mark_delivered(
                     session,

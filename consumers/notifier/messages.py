@@ -55,10 +55,13 @@ class NoticeSender:
     async def run(self, stop: asyncio.Event) -> None:
         while not stop.is_set():
             self.wake_event.clear()
-            busy = await self._pass()
-            if busy:
-                continue
-            await self._sleep(stop)
+            try:
+                if await self._pass():
+                    continue
+                await self._sleep(stop)
+            except Exception as exc:  # the database: try again after a pause
+                logger.warning("notice pass failed", extra={"error_type": type(exc).__name__})
+                await asyncio.sleep(self.settings.notifier_poll_seconds)
 
     async def _sleep(self, stop: asyncio.Event) -> None:
         timeout = self.settings.notifier_poll_seconds
@@ -108,6 +111,8 @@ class NoticeSender:
                 await send_sms(self.http, self.settings, to=contact.address, text=text)
         except NoticeFailed as exc:
             error = exc
+        except Exception as exc:  # a template or context that cannot render: never retried
+            error = NoticeFailed(f"render:{type(exc).__name__}", permanent=True)
         await self._record(notice.id, error)
 
     async def _record(self, notice_id: int, error: NoticeFailed | None) -> None:

@@ -13,6 +13,7 @@ import asyncio
 from collections.abc import AsyncIterator, Callable
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 
+from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 SessionFactory = Callable[[], AbstractAsyncContextManager[AsyncSession]]
@@ -31,3 +32,14 @@ def notifier_sessions(sessionmaker: async_sessionmaker[AsyncSession]) -> Session
             yield session
 
     return serial
+
+
+async def bookkeeping(session: AsyncSession) -> None:
+    """Do not wait for the WAL flush of this transaction (PostgreSQL).
+
+    For leases and attempt outcomes only: if the server crashed before the flush, a delivery
+    would at worst be sent again (at least once, same webhook-id). The deliveries themselves
+    are written by the intake with full durability before the Kafka offsets move.
+    """
+    if session.get_bind().dialect.name == "postgresql":
+        await session.execute(text("SET LOCAL synchronous_commit TO OFF"))

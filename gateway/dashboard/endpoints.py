@@ -41,6 +41,7 @@ from gateway.meal.endpoints import export_response
 from gateway.meal.lifecycle import meal_config
 from gateway.meal.periods import InvalidPeriod, Period, month_of, months_back, parse_period
 from gateway.runtime import Runtime
+from schemas.codes import REGION_CODES
 
 HERE = Path(__file__).parent
 STATIC = HERE / "static"
@@ -263,7 +264,8 @@ def _filters(period: str | None, region: str | None) -> tuple[Period, str | None
         chosen = parse_period(period) if period else month_of(utcnow())
     except InvalidPeriod:
         chosen = month_of(utcnow())
-    return chosen, meal_service.check_region(region) if region else None
+    # A hand-edited URL falls back to the defaults rather than an error page.
+    return chosen, region if region in REGION_CODES else None
 
 
 @router.get("")

@@ -10,8 +10,9 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
 
 from gateway.auth.dependencies import Principal, requires
-from gateway.deps import SessionDep, SettingsDep
-from gateway.errors import ValidationFailed
+from gateway.auth.ratelimit import SlidingWindowLimiter, retry_after_header
+from gateway.deps import RuntimeDep, SessionDep, SettingsDep
+from gateway.errors import TooManyRequests, ValidationFailed
 from gateway.linkage import service
 from gateway.linkage.rekey import linkage_secret
 from gateway.policy.service import PolicyDep
@@ -23,6 +24,7 @@ router = APIRouter(prefix="/v1/subjects", tags=["subjects"])
 # Counts under this single people out: published as suppressed, as the MEAL indicators are.
 SUPPRESSION_THRESHOLD = 5
 NO_STORE = {"Cache-Control": "no-store"}
+_LIMITER = "linkage.match_limiter"
 
 
 class SubjectMatchRequest(BaseModel):
@@ -86,9 +88,24 @@ class SubjectMatchResponse(BaseModel):
     subjects: list[SubjectMatchOut]
 
 
+def _throttle(runtime: RuntimeDep, principal: Principal) -> None:
+    # A matching oracle is a membership test: bound how fast one client can probe it.
+    limiter: SlidingWindowLimiter = runtime.components.setdefault(
+        _LIMITER, SlidingWindowLimiter(runtime.settings.match_rate_limit_per_minute)
+    )
+    wait = limiter.hit([principal.client_id])
+    if wait is not None:
+        raise TooManyRequests(
+            "Trop de demandes d'appariement ; réessayez plus tard.",
+            "Too many match requests; retry later.",
+            headers={"Retry-After": retry_after_header(wait)},
+        )
+
+
 @router.post("/match", response_model=SubjectMatchResponse)
 async def match_subject(
     body: SubjectMatchRequest,
+    runtime: RuntimeDep,
     session: SessionDep,
     settings: SettingsDep,
     point: PolicyDep,
@@ -96,6 +113,7 @@ async def match_subject(
 ) -> SubjectMatchResponse:
     """Find the subject your linkage tokens designate, and what it received. /
     Retrouver le sujet désigné par vos jetons de liaison, et ce qu'il a reçu."""
+    _throttle(runtime, principal)
     result = await service.match_subject(
         session,
         principal,

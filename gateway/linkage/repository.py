@@ -172,6 +172,7 @@ class LedgerLine:
     requested_at: datetime
     status: str
     outcome: str | None
+    decline_reason: str | None
     updated_at: datetime
 
 
@@ -195,6 +196,7 @@ async def ledger(
             AssistanceEntry.requested_at,
             ReferralRow.status,
             ReferralRow.outcome,
+            ReferralRow.decline_reason,
             ReferralRow.updated_at,
         )
         .join(ReferralRow, ReferralRow.id == AssistanceEntry.referral_id)

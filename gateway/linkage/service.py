@@ -251,7 +251,8 @@ class Recorded:
 
 
 def _received_or_underway(line: repository.LedgerLine) -> bool:
-    if line.status in _NOT_RECEIVED_STATUSES:
+    """Served, or still on its way; not declined (closed since or not), cancelled, not served."""
+    if line.status in _NOT_RECEIVED_STATUSES or line.decline_reason is not None:
         return False
     return line.outcome not in _NOT_SERVED
 

@@ -22,7 +22,6 @@ __all__ = [
     "MealConsentWithdrawal",
     "MealDuplicateFact",
     "MealReferralFact",
-    "MealReferralService",
     "MealState",
     "StaffUser",
 ]
@@ -46,6 +45,9 @@ class MealReferralFact(Base):
     receiving_agency: Mapped[str] = mapped_column(String(32))
     # The directory service id when given, else "<receiving agency>/<first category>".
     service_key: Mapped[str] = mapped_column(String(100))
+    # The categories requested, sorted, comma-separated: the service breakdown groups on this
+    # (a few distinct values) and spreads each group over its categories, with no join.
+    services: Mapped[str] = mapped_column(String(400))
     sex: Mapped[str] = mapped_column(String(16))
     age_band: Mapped[str] = mapped_column(String(8))
     region: Mapped[str] = mapped_column(String(8))  # region of residence, or "unknown"
@@ -68,15 +70,6 @@ class MealReferralFact(Base):
     complete_seconds: Mapped[float | None] = mapped_column(Float)
     decline_reason: Mapped[str | None] = mapped_column(String(64))
     outcome: Mapped[str | None] = mapped_column(String(64))
-
-
-class MealReferralService(Base):
-    """The service categories a referral requested (a referral may request several)."""
-
-    __tablename__ = "meal_referral_services"
-
-    referral_id: Mapped[str] = mapped_column(String(36), primary_key=True)
-    service_category: Mapped[str] = mapped_column(String(48), primary_key=True)
 
 
 class MealDuplicateFact(Base):

@@ -33,14 +33,12 @@ from gateway.meal.models import (
     MealConsentWithdrawal,
     MealDuplicateFact,
     MealReferralFact,
-    MealReferralService,
     MealState,
 )
 from gateway.outbox.processed import ProcessedEvent
 from schemas.codes import NOT_SERVED_OUTCOMES
 
 F = MealReferralFact
-S = MealReferralService
 D = MealDuplicateFact
 W = MealConsentWithdrawal
 A = MealAgencyActivity
@@ -81,10 +79,6 @@ async def _insert_absent(
     await session.execute(stmt, list(rows))
 
 
-async def add_referral_services(session: AsyncSession, rows: Sequence[dict[str, Any]]) -> None:
-    await _insert_absent(session, S, [S.referral_id, S.service_category], rows)
-
-
 async def add_duplicates(session: AsyncSession, rows: Sequence[dict[str, Any]]) -> None:
     await _insert_absent(session, D, [D.referral_id], rows)
 
@@ -118,7 +112,7 @@ async def set_state(session: AsyncSession, key: str, value: str) -> None:
 
 async def reset_facts(session: AsyncSession, consumer: str) -> None:
     """Forget every fact and every event id the aggregator has seen (before a replay)."""
-    for table in (F, S, D, W, A):
+    for table in (F, D, W, A):
         await session.execute(delete(table))
     await session.execute(delete(ProcessedEvent).where(ProcessedEvent.consumer == consumer))
 
@@ -195,10 +189,27 @@ REFERRAL_GROUPS: dict[str, Any] = {
     "receiving_agency": F.receiving_agency,
     "reason": F.outcome,
     "month": F.submitted_month,
-    "service": S.service_category,
+    "service": F.services,  # spread over its categories by _spread
 }
 
 Row = tuple[Any, ...]
+
+
+def _categories(services: str | None) -> list[str]:
+    return [c for c in (services or "").split(",") if c]
+
+
+def _spread(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Rows grouped by the set of categories requested → rows per category (a referral that
+    requested two categories counts in both)."""
+    merged: dict[str, dict[str, Any]] = {}
+    for row in rows:
+        for category in _categories(row["group"]):
+            into = merged.setdefault(category, {k: 0 for k in row} | {"group": category})
+            for key, value in row.items():
+                if key != "group":
+                    into[key] += value
+    return list(merged.values())
 
 
 async def referral_aggregates(
@@ -212,14 +223,11 @@ async def referral_aggregates(
         query = select(*columns).where(*_cohort(scope))
     else:
         key: KeyedColumnElement[Any] = REFERRAL_GROUPS[group]
-        query = select(key.label("group"), *columns)
-        if group == "service":
-            query = query.join(S, S.referral_id == F.referral_id)
-        query = query.where(*_cohort(scope)).group_by(key)
+        query = select(key.label("group"), *columns).where(*_cohort(scope)).group_by(key)
         if group == "month":
             query = query.order_by(key)
-    result = await session.execute(query)
-    return [dict(row._mapping) for row in result]
+    rows = [dict(row._mapping) for row in await session.execute(query)]
+    return _spread(rows) if group == "service" else rows
 
 
 async def referral_durations(
@@ -227,12 +235,13 @@ async def referral_durations(
 ) -> list[tuple[str | None, float | None, float | None, float | None]]:
     """(group, ack, accept, complete seconds) of each responded referral of the cohort."""
     key: Any = REFERRAL_GROUPS[group] if group else literal(None)
-    query: Any = select(key, F.ack_seconds, F.accept_seconds, F.complete_seconds)
+    query: Any = select(key, F.ack_seconds, F.accept_seconds, F.complete_seconds).where(
+        *_cohort(scope), F.ack_seconds.is_not(None)
+    )
+    rows = [(r[0], r[1], r[2], r[3]) for r in await session.execute(query)]
     if group == "service":
-        query = query.join(S, S.referral_id == F.referral_id)
-    query = query.where(*_cohort(scope), F.ack_seconds.is_not(None))
-    result = await session.execute(query)
-    return [(r[0], r[1], r[2], r[3]) for r in result]
+        return [(c, a, b, d) for g, a, b, d in rows for c in _categories(g)]
+    return rows
 
 
 DUPLICATE_GROUPS: dict[str, Any] = {
@@ -351,7 +360,6 @@ async def count_facts(session: AsyncSession) -> dict[str, int]:
     out = {}
     for name, table in (
         ("referrals", F),
-        ("services", S),
         ("duplicates", D),
         ("withdrawals", W),
         ("activity", A),

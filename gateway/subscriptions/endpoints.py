@@ -202,6 +202,7 @@ async def replay(
     ],
 ) -> ReplayOut:
     """Resend events since a time, re-checking the policy. / Rejouer, politique re-vérifiée."""
+    agency = (await service.get_subscription(session, principal, subscription_id)).agency
     bootstrap = runtime.settings.kafka_bootstrap
     if not bootstrap:
         raise ServiceUnavailable(
@@ -209,8 +210,6 @@ async def replay(
             "Replay unavailable: no Kafka broker configured.",
             code="replay_unavailable",
         )
-    # Check ownership before reading the topic.
-    agency = (await service.get_subscription(session, principal, subscription_id)).agency
     # End the read transaction: SQLite takes its write lock at BEGIN, and reading the topic
     # may take seconds.
     await session.rollback()

@@ -21,15 +21,26 @@ from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
 GIVEN_MALE = (
     "Mamadou", "Ibrahima", "Ousmane", "Abdoulaye", "Thierno", "Lansana", "Mohamed",
-    "Boubacar", "Souleymane", "Alhassane", "Mamadi", "Kerfalla",
+    "Boubacar", "Souleymane", "Alhassane", "Mamadi", "Kerfalla", "Sekouba", "Amadou",
+    "Alseny", "Moussa", "Oumar", "Saidou", "Mory", "Sidiki", "Issiaga", "Daouda", "Aliou",
+    "Bangaly", "Lamine", "Djibril", "Amara", "Facinet", "Ismael", "Seydou", "Idrissa",
+    "Saliou", "Bakary", "Ansoumane", "Kabine", "Morlaye", "Tidiane", "Cellou", "Hamidou",
+    "Siaka", "Lancinet", "Fodeba",
 )  # fmt: skip
 GIVEN_FEMALE = (
     "Fatoumata", "Mariama", "Aissatou", "Kadiatou", "Djenabou", "Mabinty", "Aminata",
-    "Ramatoulaye", "Hawaou", "Makoura", "Fatoumata Binta", "Mariama Dalanda",
+    "Ramatoulaye", "Hawaou", "Makoura", "Binta", "Dalanda", "Oumou", "Nanfadima", "Saran",
+    "Kadidiatou", "Safiatou", "Halimatou", "Mariame", "Fanta", "Aicha", "Hadiatou",
+    "Tenin", "Nassouri", "Mahawa", "Koumba", "Djeneba", "Salematou", "Sarata", "Yarie",
+    "Fatimatou", "Maimouna", "Adama", "Kankou", "Massitan", "Nenegalle", "Asmaou",
+    "Bountouraby", "Domani", "Finda",
 )  # fmt: skip
 FAMILY = (
     "DIALLO", "BARRY", "CAMARA", "CONDE", "SOUMAH", "SYLLA", "TOURE", "KEITA", "KOUYATE",
-    "BANGOURA", "TRAORE", "DOUMBOUYA", "BALDE", "KOUROUMA", "MAGASSOUBA", "FOFANA",
+    "BANGOURA", "TRAORE", "DOUMBOUYA", "BALDE", "KOUROUMA", "MAGASSOUBA", "FOFANA", "CISSE",
+    "SIDIBE", "KANTE", "KONATE", "SAKHO", "DRAME", "SAMOURA", "HABA", "LOUA", "GUILAVOGUI",
+    "KOIVOGUI", "KOLIE", "LAMAH", "ONIVOGUI", "TOUNKARA", "FADIGA", "CHERIF", "YANSANE",
+    "OULARE", "DIAKITE", "DIANE", "SAVANE", "TOLNO", "MILLIMONO", "KAMANO", "SANGARE",
 )  # fmt: skip
 PREFECTURES = ("Conakry", "Kankan", "Siguiri", "Labé", "Kindia", "Boké", "Mamou", "Nzérékoré")
 CATEGORIES = ("RET", "VDT", "PVT", "MEB")
@@ -57,10 +68,16 @@ def legacy_row(index: int, *, seed: int = 7, faults: bool = True) -> dict[str, A
     """Row ``index`` (from 1) of the synthetic table; the same index always gives the same row."""
     rng = random.Random(f"{seed}/{index}")  # noqa: S311 - synthetic data
     female = rng.random() < 0.45
-    given = rng.choice(GIVEN_FEMALE if female else GIVEN_MALE)
+    names = GIVEN_FEMALE if female else GIVEN_MALE
+    given = rng.choice(names)
+    if rng.random() < 0.3:  # "Mamadou Saliou", "Fatoumata Binta"
+        given = f"{given} {rng.choice(names)}"
     family = rng.choice(FAMILY)
     minor = rng.random() < 0.15
-    birth = date(2012 if minor else 1965, 1, 1) + timedelta(days=rng.randrange(9 * 365))
+    if minor:  # 1 to 16 years old today, so that the row stays a minor's for a while
+        birth = date(date.today().year - 16, 1, 2) + timedelta(days=rng.randrange(15 * 365))
+    else:
+        birth = date(1950, 1, 1) + timedelta(days=rng.randrange(55 * 365))
     if birth.month == 1 and birth.day == 1:
         birth += timedelta(days=1)
     phone = f"6{rng.randrange(20, 70)} {rng.randrange(100):02d} {rng.randrange(100):02d} " + (
@@ -120,6 +137,8 @@ def identities(rows: Iterable[dict[str, Any]]) -> set[str]:
         if row.get("telephone"):
             found.add(str(row["telephone"]))
             found.add(str(row["telephone"]).replace(" ", ""))
+        if row.get("date_naissance"):
+            found.add(row["date_naissance"].isoformat())  # only the year may leave the agency
     return {value for value in found if len(value) >= 5}
 
 

@@ -134,8 +134,8 @@ async def test_parties_read_the_service_request_and_task_as_the_mou_permits(
     assert body["focus"]["reference"] == f"ServiceRequest/{referral_id}"
 
 
-async def test_third_agency_gets_the_404_of_an_unknown_id(
-    client: AsyncClient, parties: Parties
+async def test_third_agency_gets_404_and_missing_scopes_403_as_operation_outcomes(
+    client: AsyncClient, parties: Parties, database: Database
 ) -> None:
     referral_id = await created_id(client, parties.a, parties.b.agency)
     answers = [
@@ -156,11 +156,6 @@ async def test_third_agency_gets_the_404_of_an_unknown_id(
     listed = await client.get("/fhir/Task", headers=parties.c.auth)
     assert listed.json()["entry"] == []
 
-
-async def test_missing_scope_or_token_is_an_operation_outcome(
-    client: AsyncClient, parties: Parties, database: Database
-) -> None:
-    referral_id = await created_id(client, parties.a, parties.b.agency)
     reader = await make_party(client, database, "AGENCE-A", scopes="referrals:read")
     writer = await make_party(client, database, "AGENCE-B", scopes="referrals:write")
     posted = await create(client, reader, service_request_for(parties.b.agency))

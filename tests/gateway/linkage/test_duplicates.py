@@ -65,7 +65,7 @@ async def test_refused_or_old_requests_are_not_repeats(
         await session.execute(
             update(ReferralRow)
             .where(ReferralRow.id == declined)
-            .values(status="declined", decline_reason="no_capacity")
+            .values(status="closed", decline_reason="no_capacity")  # declined, then closed
         )
         await session.execute(
             update(AssistanceEntry)

@@ -15,6 +15,7 @@ from gateway.outbox.models import OutboxEvent
 from tests.conftest import Database
 from tests.gateway.linkage.conftest import (
     ADULTS,
+    SCOPES,
     Agencies,
     encode,
     match_body,
@@ -24,6 +25,7 @@ from tests.gateway.linkage.conftest import (
     subject_of,
     third_agency,
 )
+from tests.gateway.referrals.conftest import make_party
 
 DUPLICATE = "gn.mno.subject.duplicate_suspected.v1"
 PEOPLE = ADULTS[:10]
@@ -134,30 +136,36 @@ async def test_two_agencies_records_are_linked_flagged_and_matched_as_the_policy
 
 
 async def test_match_and_signals_need_their_scope_and_valid_input(
-    client: AsyncClient, database: Database, agencies: Agencies
+    client: AsyncClient, database: Database
 ) -> None:
     meal = await meal_reader(client, database)
+    agency = await make_party(client, database, "AGENCE-A", SCOPES, kind="un")
+    client.app.state.runtime.settings.match_rate_limit_per_minute = 3  # type: ignore[attr-defined]
     body = {"purpose": "referral", "pseudonym": "A" * 43}
     assert (
         await client.post("/v1/subjects/match", json=body, headers=meal.auth)
     ).status_code == 403
     response = await client.post(
-        "/v1/subjects/match", json={"purpose": "referral"}, headers=agencies.a.auth
+        "/v1/subjects/match", json={"purpose": "referral"}, headers=agency.auth
     )
     assert response.status_code == 422
     assert response.json()["code"] == "invalid_match_query"
     response = await client.post(
         "/v1/subjects/match",
         json={"purpose": "referral", "bloom": "AAAA"},
-        headers={**agencies.a.auth, "Accept-Language": "en"},
+        headers={**agency.auth, "Accept-Language": "en"},
     )
     assert response.status_code == 422
     assert "1024 bits" in response.json()["detail"]
     # Nothing stored yet: a valid query simply matches nobody.
-    response = await client.post("/v1/subjects/match", json=body, headers=agencies.a.auth)
+    response = await client.post("/v1/subjects/match", json=body, headers=agency.auth)
     assert response.json()["matched_subjects"] == 0
+    # The fourth query within the minute is refused: the endpoint is a membership oracle.
+    response = await client.post("/v1/subjects/match", json=body, headers=agency.auth)
+    assert response.status_code == 429
+    assert int(response.headers["Retry-After"]) >= 1
 
-    response = await client.get("/v1/subjects/exclusion-signals", headers=agencies.a.auth)
+    response = await client.get("/v1/subjects/exclusion-signals", headers=agency.auth)
     assert response.status_code == 403
     response = await client.get(
         "/v1/subjects/exclusion-signals?days=30&since=2025-01", headers=meal.auth

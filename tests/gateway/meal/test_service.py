@@ -233,7 +233,6 @@ async def test_facts_hold_no_pseudonym(october: Database) -> None:
         dump = []
         for table in (
             "meal_referral_facts",
-            "meal_referral_services",
             "meal_duplicate_facts",
             "meal_consent_withdrawals",
             "meal_agency_activity",

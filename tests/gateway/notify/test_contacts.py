@@ -21,9 +21,7 @@ async def admin(client: AsyncClient, database: Database) -> Party:
     return await make_party(client, database, "MNO-SECRETARIAT", "admin", kind="government")
 
 
-async def test_admin_adds_lists_and_removes_focal_points(
-    client: AsyncClient, admin: Party
-) -> None:
+async def test_admin_adds_lists_and_removes_focal_points(client: AsyncClient, admin: Party) -> None:
     base = "/v1/admin/agencies/AGENCE-B/contacts"
     response = await client.post(
         base,
@@ -109,9 +107,7 @@ def test_cli_adds_and_lists_focal_points(tmp_path: Path, sqlite_template: Path) 
     assert result.exit_code == 0, result.output
     assert json.loads(result.stdout)["events"] == ["referral_received", "referral_overdue"]
     listed = runner.invoke(app, ["agencies", "contact", "list", "AGENCE-D", "--json"], env=env)
-    assert [c["address"] for c in json.loads(listed.stdout)] == [
-        "permanence@agence-d.example.org"
-    ]
+    assert [c["address"] for c in json.loads(listed.stdout)] == ["permanence@agence-d.example.org"]
     refused = runner.invoke(
         app,
         ["agencies", "contact", "add", "AGENCE-D", "--channel", "fax", "--address", "x"],

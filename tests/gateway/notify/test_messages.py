@@ -16,9 +16,7 @@ BASE = "https://mno.example.gov.gn"
 
 def submitted_event(to: str = "AGENCE-B") -> dict[str, Any]:
     data = referral(to).model_dump(mode="json")
-    return make_envelope(
-        type="gn.mno.referral.submitted.v1", subject=data["id"], data=data
-    )
+    return make_envelope(type="gn.mno.referral.submitted.v1", subject=data["id"], data=data)
 
 
 def sensitive_values(data: dict[str, Any]) -> list[str]:

@@ -56,6 +56,18 @@ class Case:
 
 CASES = [
     Case(
+        "demo-ngo-receives-as-service-provider",
+        request(
+            ("ONG-SOLIDARITE", "ngo"),
+            ["identity_contact", "health", "statistical"],
+            source=("OIM-DEMO", "un"),
+            consents=[TO_PROVIDERS],
+        ),
+        {"identity_contact", "statistical"},
+        {"health": "no_flow"},
+        ("c-providers",),
+    ),
+    Case(
         "referral-to-provider-with-kind-consent",
         request(PROVIDER, ["identity_contact", "socio_economic"], consents=[TO_PROVIDERS]),
         {"identity_contact", "socio_economic"},
@@ -120,9 +132,7 @@ CASES = [
         request(
             TRAINING,
             ["identity_contact", "health"],
-            consents=[
-                consent(categories=["identity_contact", "health"], recipients=["FORM-DEMO"])
-            ],
+            consents=[consent(categories=["identity_contact", "health"], recipients=["FORM-DEMO"])],
         ),
         {"identity_contact"},
         {"health": "denied_by_rule"},

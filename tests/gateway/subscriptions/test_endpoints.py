@@ -209,12 +209,25 @@ async def test_a_disabled_subscription_is_enabled_again_after_a_new_ping(
         row.disabled_at = utcnow()
         await session.commit()
     started = time.monotonic()
-    response = await client.post(
-        f"/v1/subscriptions/{endpoint_id}/enable", headers=subscriber.auth
-    )
+    response = await client.post(f"/v1/subscriptions/{endpoint_id}/enable", headers=subscriber.auth)
     assert response.status_code == 200, response.text
     assert response.json()["status"] == "active"
     assert response.json()["consecutive_failures"] == 0
     pings = [r for r in receiver.requests if r.is_ping and r.at >= started]
     assert len(pings) == 1
     Webhook(str(created["secret"])).verify(pings[0].body, pings[0].headers)
+
+
+async def test_replay_needs_a_time_with_a_zone_and_the_agencys_own_subscription(
+    client: AsyncClient, subscriber: Party, other_agency: Party, receiver: Receiver
+) -> None:
+    created = await subscribe(client, subscriber, receiver.url)
+    path = f"/v1/subscriptions/{created['id']}/replay"
+    assert (await client.post(path, headers=subscriber.auth)).status_code == 422
+    naive = await client.post(f"{path}?from=2025-01-01T00:00:00", headers=subscriber.auth)
+    assert naive.status_code == 422  # a time zone is required
+    stranger = await client.post(f"{path}?from=2025-01-01T00:00:00Z", headers=other_agency.auth)
+    assert stranger.status_code == 404
+    mine = await client.post(f"{path}?from=2025-01-01T00:00:00Z", headers=subscriber.auth)
+    assert mine.status_code == 503  # this app has no broker: the inbox cannot be read
+    assert mine.json()["code"] == "replay_unavailable"

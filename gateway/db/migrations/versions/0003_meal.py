@@ -23,6 +23,7 @@ def upgrade() -> None:
         sa.Column("referring_agency", sa.String(32), nullable=False),
         sa.Column("receiving_agency", sa.String(32), nullable=False),
         sa.Column("service_key", sa.String(100), nullable=False),
+        sa.Column("services", sa.String(400), nullable=False),
         sa.Column("sex", sa.String(16), nullable=False),
         sa.Column("age_band", sa.String(8), nullable=False),
         sa.Column("region", sa.String(8), nullable=False),
@@ -49,15 +50,6 @@ def upgrade() -> None:
     op.create_index("ix_meal_referral_facts_submitted", "meal_referral_facts", ["submitted_at"])
     op.create_index("ix_meal_referral_facts_month", "meal_referral_facts", ["submitted_month"])
     op.create_index("ix_meal_referral_facts_open", "meal_referral_facts", ["status", "respond_by"])
-
-    op.create_table(
-        "meal_referral_services",
-        sa.Column("referral_id", sa.String(36), nullable=False),
-        sa.Column("service_category", sa.String(48), nullable=False),
-        sa.PrimaryKeyConstraint(
-            "referral_id", "service_category", name=op.f("pk_meal_referral_services")
-        ),
-    )
 
     op.create_table(
         "meal_duplicate_facts",
@@ -123,7 +115,6 @@ def downgrade() -> None:
         "meal_agency_activity",
         "meal_consent_withdrawals",
         "meal_duplicate_facts",
-        "meal_referral_services",
         "meal_referral_facts",
     ):
         op.drop_table(table)
