@@ -55,6 +55,16 @@ def percentile(values: list[float], q: float) -> float:
     return round(ordered[min(len(ordered) - 1, max(0, int(len(ordered) * q) - 1))], 1)
 
 
+def cpu_seconds(pid: int) -> float | None:
+    """User + system CPU time of a process so far (Linux), to report CPU per delivery: a
+    figure that holds on a busy machine, unlike deliveries per second."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return None
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def event(agency: str) -> dict[str, Any]:
     referral_id = str(uuid.uuid4())
     return {
@@ -187,6 +197,7 @@ async def run(bootstrap: str, url: str, args: argparse.Namespace, tmp: Path) -> 
         latencies = [(at - clock.written[i]) * 1000 for (_n, i), at in arrived.items()]
 
         # Throughput: one burst.
+        cpu_before = cpu_seconds(proc.pid)
         started = time.monotonic()
         burst = [await write(producer, topic, clock, agency) for _ in range(args.events)]
         await producer.flush()
@@ -194,6 +205,7 @@ async def run(bootstrap: str, url: str, args: argparse.Namespace, tmp: Path) -> 
         got = await clock.wait(burst, 600)
         finished = max(got.values()) if got else time.monotonic()
         burst_latencies = [(at - clock.written[i]) * 1000 for (_n, i), at in got.items()]
+        cpu_after = cpu_seconds(proc.pid)
     finally:
         await producer.stop()
         proc.terminate()
@@ -218,7 +230,14 @@ async def run(bootstrap: str, url: str, args: argparse.Namespace, tmp: Path) -> 
             "deliveries_per_s": round(len(got) / (finished - started), 1),
             "p50_ms": round(statistics.median(burst_latencies), 1),
             "p99_ms": percentile(burst_latencies, 0.99),
+            "notifier_cpu_ms_per_delivery": (
+                round((cpu_after - cpu_before) * 1000 / max(1, len(got)), 2)
+                if cpu_before is not None and cpu_after is not None
+                else None
+            ),
         },
+        "load_average_1m": round(os.getloadavg()[0], 2),
+        "cpus": os.cpu_count(),
         "duplicate_requests": duplicates,
     }
 

@@ -28,7 +28,8 @@ from schemas.categories import redact_referral
 from schemas.codes import DataCategory
 
 CONSENT_WITHDRAWN_TYPE = "gn.mno.consent.withdrawn.v1"
-NOTICE_RELATIONS = frozenset({"collector", "data_holder", "grantee"})
+DUPLICATE_SUSPECTED_TYPE = "gn.mno.subject.duplicate_suspected.v1"
+NOTICE_RELATIONS = frozenset({"collector", "data_holder", "grantee", "duplicate_party"})
 
 
 class PoisonEvent(ValueError):
@@ -127,6 +128,12 @@ def _candidates(envelope: dict[str, Any], notify: Sequence[str]) -> list[tuple[s
         if not isinstance(agency, str):
             raise PoisonEvent("break-glass event without agency")
         return [(agency, "grantee")]
+    if event_type == DUPLICATE_SUSPECTED_TYPE:
+        # The agencies of both referrals, named by the linkage service in an extension.
+        parties = str(envelope.get("mnoparties") or "").split()
+        if not parties:
+            raise PoisonEvent("duplicate-assistance event without parties")
+        return [(agency, "duplicate_party") for agency in parties]
     raise PoisonEvent(f"unknown event type: {event_type[:80]}")
 
 
@@ -151,5 +158,7 @@ def route(
                 # The JWE is encrypted for the receiver only: nobody else gets a copy.
                 data.pop("protected", None)
         copy = {**envelope, "data": data, "mnopolicyversion": decision.policy_version}
+        # Each party learns of the duplicate, not which other agencies were involved.
+        copy.pop("mnoparties", None)
         copies.append(Copy(recipient, copy, decision))
     return copies, denials

@@ -456,8 +456,10 @@ class PolicyDecisionPoint:
                     continue
                 copy = redact_copy(envelope, decision, sharing.relation(recipient), tag)
                 results.append(Recheck(True, tag, codes, copy, object_id))
-            elif _is_type(envelope, CONSENT_TYPE_PREFIX) or _is_type(
-                envelope, BREAK_GLASS_TYPE_PREFIX
+            elif (
+                _is_type(envelope, CONSENT_TYPE_PREFIX)
+                or _is_type(envelope, BREAK_GLASS_TYPE_PREFIX)
+                or envelope.get("type") == DUPLICATE_SUSPECTED_TYPE
             ):
                 # Notices: the router sent them to the agencies that must act on them.
                 results.append(Recheck(True, tag, (R.CONSENT_NOTICE,), dict(envelope), object_id))
@@ -470,6 +472,9 @@ class PolicyDecisionPoint:
     ) -> Recheck:
         """The webhook part's ``DeliveryPolicy``: may this copy go to ``recipient`` now?"""
         return (await self.recheck_events(session, recipient, [envelope]))[0]
+
+
+DUPLICATE_SUSPECTED_TYPE = "gn.mno.subject.duplicate_suspected.v1"
 
 
 def _is_type(envelope: Mapping[str, Any], prefix: str) -> bool:
