@@ -21,6 +21,7 @@ run: $(STAMP) kafka
 
 services:
 	bash scripts/ensure-postgres.sh
+	bash scripts/ensure-mariadb.sh
 	bash scripts/ensure-test-tools.sh
 
 kafka:

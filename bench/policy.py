@@ -158,6 +158,7 @@ def run(
     clock = time.perf_counter_ns
     gc.collect()
     gc.disable()  # a collection in the middle would be charged to one unlucky decision
+    cpu_started = time.process_time()
     started = clock()
     for i, (key, recipient, purpose, categories, party, source) in enumerate(asked):
         if between is not None:
@@ -181,12 +182,14 @@ def run(
         samples[i] = clock() - t0
         permits += decision.decision == "permit"
     elapsed = clock() - started
+    cpu = time.process_time() - cpu_started
     gc.enable()
     samples.sort()
     return {
         "mode": label,
         "decisions": len(asked),
         "decisions_per_s": round(len(asked) / (elapsed / 1e9)),
+        "decisions_per_cpu_s": round(len(asked) / cpu),
         "p50_us": round(samples[len(samples) // 2] / 1000, 2),
         "p99_us": round(samples[int(len(samples) * 0.99)] / 1000, 2),
         "max_us": round(samples[-1] / 1000, 2),
@@ -299,14 +302,18 @@ async def _database_pass(
     elapsed = 0
     loads_before = point.fact_loads
     hits_before, misses_before = point.decisions.hits, point.decisions.misses
+    cpu_elsewhere = 0.0
     gc.collect()
     gc.disable()  # a collection in the middle would be charged to one unlucky batch
+    cpu_started = time.process_time()
     for number, start in enumerate(range(0, len(asked), batch)):
         chunk = asked[start : start + batch]
         if number in change_batches and writer is not None:
             # Outside the timed work: the change happens in another process.
             victim = chunk[0][0]
+            c0 = time.process_time()
             await _withdraw_everything(writer, victim)
+            cpu_elsewhere += time.process_time() - c0
             changed.add(victim)
         b0 = clock()
         async with sessionmaker() as session:
@@ -349,6 +356,7 @@ async def _database_pass(
         took = clock() - b0
         batch_samples.append(took)
         elapsed += took
+    cpu = time.process_time() - cpu_started - cpu_elsewhere
     gc.enable()
     deciding = sum(samples)
     samples.sort()
@@ -358,6 +366,9 @@ async def _database_pass(
         "decisions": len(asked),
         # Everything: the counter query (and fact loads) of each batch, then its decisions.
         "decisions_per_s": round(len(asked) / (elapsed / 1e9)),
+        # The same, per second of this process's CPU (its database driver thread included): the
+        # cost on one core, whatever else the machine runs (not the database server's CPU).
+        "decisions_per_cpu_s": round(len(asked) / cpu),
         # The decisions alone, once the batch's facts are in hand.
         "decide_only_per_s": round(len(asked) / (deciding / 1e9)),
         "p50_us": round(samples[len(samples) // 2] / 1000, 2),
@@ -503,7 +514,11 @@ def main() -> None:
         database["target"] = {
             "decisions_per_s_min": 50_000,
             "p99_us_max": 1000,
-            "met": warm["decisions_per_s"] >= 50_000
+            # Wall clock counts the waits for a busy machine; CPU time is the cost on one core.
+            "met_wall_clock": warm["decisions_per_s"] >= 50_000
+            and warm["p99_us"] < 1000
+            and warm["stale_answers"] == 0,
+            "met_per_cpu_second": warm["decisions_per_cpu_s"] >= 50_000
             and warm["p99_us"] < 1000
             and warm["stale_answers"] == 0,
         }

@@ -6,10 +6,12 @@ with a legitimate link to that subject, and the ones a withdrawal must reach.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable, Iterator, Sequence
 from datetime import datetime
 
-from sqlalchemy import or_, select, update
+from sqlalchemy import String, any_, bindparam, column, func, or_, select, update
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -50,16 +52,28 @@ async def by_subject_keys(session: AsyncSession, keys: Iterable[str]) -> list[Co
     return rows
 
 
+# The counter check runs before every batch of decisions: one bound parameter whatever the
+# number of subjects (an array on PostgreSQL, a JSON list on SQLite) keeps it cheap to build.
+_VERSIONS_PG = select(ConsentSubject.subject_key, ConsentSubject.version).where(
+    ConsentSubject.subject_key == any_(bindparam("keys", type_=ARRAY(String())))
+)
+_VERSIONS_SQLITE = select(ConsentSubject.subject_key, ConsentSubject.version).where(
+    ConsentSubject.subject_key.in_(
+        select(column("value", String())).select_from(func.json_each(bindparam("keys")))
+    )
+)
+
+
 async def versions(session: AsyncSession, keys: Iterable[str]) -> dict[str, int]:
     """The change counter of each subject (absent: never changed, version 0)."""
     wanted = sorted(set(keys))
-    found: dict[str, int] = {}
-    for part in chunks(wanted):
-        query = select(ConsentSubject.subject_key, ConsentSubject.version).where(
-            ConsentSubject.subject_key.in_(part)
-        )
-        found.update({key: version for key, version in (await session.execute(query)).all()})
-    return found
+    if not wanted:
+        return {}
+    if session.get_bind().dialect.name == "postgresql":
+        result = await session.execute(_VERSIONS_PG, {"keys": wanted})
+    else:
+        result = await session.execute(_VERSIONS_SQLITE, {"keys": json.dumps(wanted)})
+    return {key: version for key, version in result.tuples().all()}
 
 
 async def bump_version(session: AsyncSession, subject_key: str, now: datetime) -> None:

@@ -137,12 +137,8 @@ def _cohort(scope: Scope) -> list[ColumnElement[bool]]:
     return where
 
 
-def _flag(condition: ColumnElement[bool]) -> Any:
-    return func.coalesce(func.sum(case((condition, 1), else_=0)), 0)
-
-
-def referral_measures(as_of: datetime) -> dict[str, Any]:
-    """The measures of the referral indicators, as SQL sums (formulas in docs/meal.md)."""
+def referral_conditions(as_of: datetime) -> dict[str, ColumnElement[bool]]:
+    """Per referral, whether it counts in each measure (formulas in docs/meal.md)."""
     responded = F.first_response_at.is_not(None)
     accepted = F.accepted_at.is_not(None)
     ack_den = or_(
@@ -165,16 +161,28 @@ def referral_measures(as_of: datetime) -> dict[str, Any]:
         or_(and_(F.status == "submitted", F.acknowledge_by < as_of), F.respond_by < as_of),
     )
     return {
-        "total": func.count(),
-        "ack_num": _flag(and_(responded, F.first_response_at <= F.acknowledge_by)),
-        "ack_den": _flag(ack_den),
-        "acc_num": _flag(and_(accepted, F.accepted_at <= F.respond_by)),
-        "acc_den": _flag(acc_den),
-        "done_num": _flag(F.completed_at.is_not(None)),
-        "done_den": _flag(accepted),
-        "overdue": _flag(overdue),
-        "not_served": _flag(F.outcome.in_(sorted(o.value for o in NOT_SERVED_OUTCOMES))),
+        "ack_num": and_(responded, F.first_response_at <= F.acknowledge_by),
+        "ack_den": ack_den,
+        "acc_num": and_(accepted, F.accepted_at <= F.respond_by),
+        "acc_den": acc_den,
+        "done_num": F.completed_at.is_not(None),
+        "done_den": accepted,
+        "overdue": overdue,
+        "not_served": F.outcome.in_(sorted(o.value for o in NOT_SERVED_OUTCOMES)),
     }
+
+
+def _as_int(condition: ColumnElement[bool]) -> Any:
+    return case((condition, 1), else_=0)
+
+
+def referral_measures(as_of: datetime) -> dict[str, Any]:
+    """The measures of the referral indicators, as SQL sums."""
+    sums = {
+        name: func.coalesce(func.sum(_as_int(c)), 0)
+        for name, c in referral_conditions(as_of).items()
+    }
+    return {"total": func.count(), **sums}
 
 
 # Internal grouping columns of the referral facts (the "agency" dimension is resolved to the
@@ -242,6 +250,49 @@ async def referral_durations(
     if group == "service":
         return [(c, a, b, d) for g, a, b, d in rows for c in _categories(g)]
     return rows
+
+
+# Columns of the one-pass cohort read (gateway.meal.service.Cohort groups them in memory).
+COHORT_GROUPS: dict[str, Any] = {
+    "sex": F.sex,
+    "age_band": F.age_band,
+    "region": F.region,
+    "case_category": F.case_category,
+    "urgency": F.urgency,
+    "referring_agency": F.referring_agency,
+    "receiving_agency": F.receiving_agency,
+    "reason": F.outcome,
+    "service": F.services,
+}
+COHORT_DURATIONS = ("ack_seconds", "accept_seconds", "complete_seconds")
+
+
+@dataclass(frozen=True)
+class CohortRows:
+    groups: tuple[str, ...]
+    flags: tuple[str, ...]
+    durations: tuple[str, ...]
+    rows: list[tuple[Any, ...]]
+
+
+async def referral_cohort(session: AsyncSession, scope: Scope) -> CohortRows:
+    """Every referral of the cohort in one read: group codes, 0/1 flags, durations. One scan
+    instead of one per breakdown (SQLite reads the cohort's pages once)."""
+    conditions = referral_conditions(scope.as_of)
+    columns = [
+        *COHORT_GROUPS.values(),
+        *(_as_int(c) for c in conditions.values()),
+        *(getattr(F, name) for name in COHORT_DURATIONS),
+    ]
+    # Core, not the ORM session: no ORM row processing for the tens of thousands of rows.
+    connection = await session.connection()
+    result = await connection.execute(select(*columns).where(*_cohort(scope)))
+    return CohortRows(
+        tuple(COHORT_GROUPS),
+        tuple(conditions),
+        COHORT_DURATIONS,
+        [tuple(row) for row in result],
+    )
 
 
 DUPLICATE_GROUPS: dict[str, Any] = {

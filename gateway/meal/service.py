@@ -95,8 +95,8 @@ def percent(numerator: int, denominator: int) -> Measure:
     return Measure(Kind.PERCENT, value, denominator, numerator, denominator)
 
 
-def duration(seconds: Sequence[float], statistic: str) -> Measure:
-    if not seconds:
+def duration(seconds: Sequence[float] | np.ndarray[Any, Any], statistic: str) -> Measure:
+    if len(seconds) == 0:
         return Measure(Kind.DURATION, None, 0)
     q = 50 if statistic == "median" else 90
     # Linear interpolation between closest ranks, as PostgreSQL's percentile_cont.
@@ -164,13 +164,96 @@ def _internal_group(computation: Computation, dimension: str) -> str:
     return dimension
 
 
+def _referral_measure(computation: Computation, row: Mapping[str, Any]) -> Measure:
+    if computation.kind is Kind.PERCENT:
+        return percent(int(row[computation.measure]), int(row[computation.denominator]))
+    return count(int(row[computation.measure]))
+
+
+class Cohort:
+    """The referral cohort in memory, grouped with numpy: every breakdown from one read."""
+
+    def __init__(self, data: repository.CohortRows) -> None:
+        width = len(data.groups) + len(data.flags) + len(data.durations)
+        columns: list[tuple[Any, ...]] = list(zip(*data.rows, strict=True)) or [()] * width
+        self.size = len(data.rows)
+        first_flag = len(data.groups)
+        first_duration = first_flag + len(data.flags)
+        self.groups = {name: columns[i] for i, name in enumerate(data.groups)}
+        self.flags = {
+            name: np.asarray(columns[first_flag + i], dtype=np.int64)
+            for i, name in enumerate(data.flags)
+        }
+        self.durations = {
+            name: np.asarray(
+                [np.nan if v is None else v for v in columns[first_duration + i]], dtype=float
+            )
+            for i, name in enumerate(data.durations)
+        }
+        self._indexes: dict[str | None, tuple[list[str], Any, Any]] = {}
+        self._sums: dict[str | None, list[tuple[str, dict[str, int]]]] = {}
+
+    def _index(self, group: str | None) -> tuple[list[str], Any, Any]:
+        """(codes, code index of each entry, row of each entry), computed once per group."""
+        if group in self._indexes:
+            return self._indexes[group]
+        if group is None:
+            index: tuple[list[str], Any, Any] = (
+                [UNKNOWN],
+                np.zeros(self.size, dtype=np.int64),
+                np.arange(self.size),
+            )
+        else:
+            if group == "service":  # a referral counts in each category it requested
+                keys: list[str] = []
+                rows: list[int] = []
+                for row, services in enumerate(self.groups[group]):
+                    for category in (services or "").split(","):
+                        if category:
+                            keys.append(category)
+                            rows.append(row)
+                entries = np.asarray(rows, dtype=np.int64)
+            else:
+                keys = [UNKNOWN if k is None else str(k) for k in self.groups[group]]
+                entries = np.arange(self.size)
+            positions: dict[str, int] = {}
+            inverse = np.fromiter(
+                (positions.setdefault(k, len(positions)) for k in keys), np.int64, len(keys)
+            )
+            index = (list(positions), inverse, entries)
+        self._indexes[group] = index
+        return index
+
+    def sums(self, group: str | None) -> list[tuple[str, dict[str, int]]]:
+        if group in self._sums:
+            return self._sums[group]
+        codes, inverse, rows = self._index(group)
+        size = len(codes)
+        totals = {"total": np.bincount(inverse, minlength=size)}
+        for name, flags in self.flags.items():
+            totals[name] = np.bincount(inverse, weights=flags[rows], minlength=size)
+        out = [(code, {k: int(v[i]) for k, v in totals.items()}) for i, code in enumerate(codes)]
+        self._sums[group] = out
+        return out
+
+    def values(self, group: str | None, column: str) -> list[tuple[str, Any]]:
+        codes, inverse, rows = self._index(group)
+        seconds = self.durations[column][rows]
+        present = ~np.isnan(seconds)
+        return [(code, seconds[present & (inverse == i)]) for i, code in enumerate(codes)]
+
+
 class _Reader:
     """Runs each fact query once per (source, grouping) and shares it between indicators."""
 
-    def __init__(self, session: AsyncSession, scope: repository.Scope, frame: Logframe) -> None:
+    def __init__(
+        self, session: AsyncSession, scope: repository.Scope, frame: Logframe, *, wide: bool
+    ) -> None:
         self.session = session
         self.scope = scope
         self.frame = frame
+        # With breakdowns, one read of the whole cohort grouped in memory beats a scan each.
+        self.wide = wide
         self._cache: dict[tuple[str, str | None], Any] = {}
 
     async def _cached(self, key: tuple[str, str | None], load: Any) -> Any:
@@ -178,47 +261,44 @@ class _Reader:
             self._cache[key] = await load()
         return self._cache[key]
 
+    async def _cohort(self) -> Cohort:
+        async def load() -> Cohort:
+            return Cohort(await repository.referral_cohort(self.session, self.scope))
+
+        cohort: Cohort = await self._cached(("cohort", None), load)
+        return cohort
+
     async def measures(
         self, computation: Computation, group: str | None
     ) -> list[tuple[str, Measure]]:
         source = computation.source
         scope = self.scope
         if source is Source.REFERRALS:
-            rows = await self._cached(
-                ("referrals", group),
-                lambda: repository.referral_aggregates(self.session, scope, group),
-            )
-            out = []
-            for row in rows:
-                code = str(row.get("group") or UNKNOWN)
-                if computation.kind is Kind.PERCENT:
-                    out.append(
-                        (
-                            code,
-                            percent(
-                                int(row[computation.measure]), int(row[computation.denominator])
-                            ),
-                        )
-                    )
-                else:
-                    out.append((code, count(int(row[computation.measure]))))
-            return out
+            if group == "month" or (group is None and not self.wide):
+                # trends, or totals alone: SQL aggregates, no rows brought back
+                rows = await self._cached(
+                    ("referrals", group),
+                    lambda: repository.referral_aggregates(self.session, scope, group),
+                )
+                sums = [(str(row.get("group") or UNKNOWN), row) for row in rows]
+            else:
+                sums = (await self._cohort()).sums(group)
+            return [(code, _referral_measure(computation, row)) for code, row in sums]
         if source is Source.DURATIONS:
-            rows = await self._cached(
-                ("durations", group),
-                lambda: repository.referral_durations(self.session, scope, group),
-            )
-            column = {"ack_seconds": 1, "accept_seconds": 2, "complete_seconds": 3}[
-                computation.measure
-            ]
-            values: dict[str, list[float]] = defaultdict(list)
-            for row in rows:
-                if row[column] is not None:
-                    values[str(row[0] or UNKNOWN)].append(float(row[column]))
-            if group is None:
-                flat = [v for vs in values.values() for v in vs]
-                return [(UNKNOWN, duration(flat, computation.statistic))]
-            return [(code, duration(vs, computation.statistic)) for code, vs in values.items()]
+            if group == "month" or (group is None and not self.wide):
+                rows = await self._cached(
+                    ("durations", group),
+                    lambda: repository.referral_durations(self.session, scope, group),
+                )
+                column = repository.COHORT_DURATIONS.index(computation.measure) + 1
+                grouped: dict[str, list[float]] = defaultdict(list)
+                for row in rows:
+                    if row[column] is not None:
+                        grouped[str(row[0] or UNKNOWN)].append(float(row[column]))
+                values: list[tuple[str, Sequence[float]]] = list(grouped.items())
+            else:
+                values = (await self._cohort()).values(group, computation.measure)
+            return [(code, duration(vs, computation.statistic)) for code, vs in values]
         if source is Source.DUPLICATES:
             pairs = await self._cached(
                 ("duplicates", group),
@@ -291,7 +371,11 @@ async def compute(
         indicators = [i for i in indicators if i.code in wanted]
     scope = repository.Scope(period.start, period.end, region, as_of)
     national = repository.Scope(period.start, period.end, None, as_of)
-    readers = {True: _Reader(session, scope, frame), False: _Reader(session, national, frame)}
+    wide = bool(dims)
+    readers = {
+        True: _Reader(session, scope, frame, wide=wide),
+        False: _Reader(session, national, frame, wide=wide),
+    }
     results = []
     for indicator in indicators:
         computation = indicator.computation
@@ -327,7 +411,7 @@ async def monthly_series(
     if not months:
         return {}
     span = repository.Scope(months[0].start, months[-1].end, region, as_of)
-    reader = _Reader(session, span, frame)
+    reader = _Reader(session, span, frame, wide=False)
     out: dict[str, list[tuple[str, Measure]]] = {}
     for code in codes:
         indicator = frame.indicator(code)

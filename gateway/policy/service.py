@@ -345,7 +345,7 @@ class PolicyDecisionPoint:
                 party,
                 facts.consents,
                 source,
-                facts.grant_for(recipient.code, purpose, when),
+                facts.grant_for(recipient.code, purpose, when) if facts.grants else None,
                 when,
                 facts.subject_key,
                 facts.version,
