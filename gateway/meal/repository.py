@@ -9,13 +9,15 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
 from sqlalchemy import (
     ColumnElement,
+    Date,
     and_,
     case,
+    cast,
     delete,
     distinct,
     func,
@@ -28,6 +30,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql.elements import KeyedColumnElement
 
 from gateway.agencies.models import Agency
+from gateway.connectors_api.models import ConnectorHeartbeat
 from gateway.meal.models import (
     MealAgencyActivity,
     MealConsentWithdrawal,
@@ -42,6 +45,7 @@ F = MealReferralFact
 D = MealDuplicateFact
 W = MealConsentWithdrawal
 A = MealAgencyActivity
+H = ConnectorHeartbeat
 
 # --------------------------------------------------------------------------- writes
 
@@ -342,14 +346,43 @@ async def withdrawal_counts(
     return [(r[0], int(r[1])) for r in result]
 
 
-async def active_days_by_agency(session: AsyncSession, first: date, last: date) -> dict[str, int]:
-    """Distinct days with activity of each agency, ``first`` to ``last`` inclusive."""
+def _utc_day(session: AsyncSession, column: Any) -> Any:
+    if session.bind is not None and session.bind.dialect.name == "postgresql":
+        return cast(func.timezone("UTC", column), Date)
+    return func.date(column)  # SQLite stores UTC text: 'YYYY-MM-DD'
+
+
+async def _heartbeat_days(session: AsyncSession, first: date, last: date) -> set[tuple[str, date]]:
+    """(agency, day) of the connector heartbeats the connectors part records in its table.
+
+    Read where they are, at query time, so a rebuild of the facts never loses them."""
+    start = datetime.combine(first, time.min, tzinfo=UTC)
+    end = datetime.combine(last + timedelta(days=1), time.min, tzinfo=UTC)
+    day = _utc_day(session, H.received_at)
     query = (
-        select(A.agency, func.count(distinct(A.day)))
-        .where(A.day >= first, A.day <= last)
-        .group_by(A.agency)
+        select(H.agency, day)
+        .where(H.received_at >= start, H.received_at < end)
+        .group_by(H.agency, day)
     )
-    return {r[0]: int(r[1]) for r in await session.execute(query)}
+    out = set()
+    for agency, value in await session.execute(query):
+        out.add((agency, value if isinstance(value, date) else date.fromisoformat(str(value))))
+    return out
+
+
+async def _activity_days(session: AsyncSession, first: date, last: date) -> set[tuple[str, date]]:
+    query = select(A.agency, A.day).where(A.day >= first, A.day <= last).distinct()
+    days = {(agency, day) for agency, day in await session.execute(query)}
+    return days | await _heartbeat_days(session, first, last)
+
+
+async def active_days_by_agency(session: AsyncSession, first: date, last: date) -> dict[str, int]:
+    """Distinct days with activity of each agency, ``first`` to ``last`` inclusive: API
+    traffic and heartbeats from the events, plus the connector heartbeats table."""
+    counts: dict[str, int] = {}
+    for agency, _day in await _activity_days(session, first, last):
+        counts[agency] = counts.get(agency, 0) + 1
+    return counts
 
 
 async def member_agencies(session: AsyncSession) -> list[str]:
@@ -358,8 +391,7 @@ async def member_agencies(session: AsyncSession) -> list[str]:
 
 
 async def active_agency_count(session: AsyncSession, first: date, last: date) -> int:
-    query = select(func.count(distinct(A.agency))).where(A.day >= first, A.day <= last)
-    return int((await session.execute(query)).scalar_one())
+    return len({agency for agency, _day in await _activity_days(session, first, last)})
 
 
 async def active_service_count(session: AsyncSession, scope: Scope) -> int:

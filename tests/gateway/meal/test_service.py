@@ -244,3 +244,30 @@ async def test_facts_hold_no_pseudonym(october: Database) -> None:
 
     for story in stories.values():
         assert pseudonym(story.referral_id) not in text_dump
+
+
+async def test_connector_heartbeats_recorded_by_the_gateway_count_as_activity(
+    database: Database, frame: Logframe
+) -> None:
+    from gateway.connectors_api.models import ConnectorHeartbeat
+
+    await add_agencies(database, "AGA", "AGB")
+    async with make_sessionmaker(database.engine)() as session:
+        for day in (2, 9, 16, 23, 23):  # 4 distinct days in the 30 days to 31 October
+            session.add(
+                ConnectorHeartbeat(
+                    agency="AGA",
+                    client_id="aga-connector",
+                    connector_id="aga-sql",
+                    received_at=at(f"2026-10-{day:02d} 23:30"),
+                    rows_read=3,
+                    rows_sent=3,
+                    rows_rejected=0,
+                    lag_seconds=1.0,
+                )
+            )
+        await session.commit()
+    report = await _report(database, frame, dims=())
+    regular = report.get("actors_reporting_regularly").total
+    assert (regular.numerator, regular.denominator) == (1, 2)
+    assert report.get("active_agencies").total.value == 1
