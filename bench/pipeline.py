@@ -32,6 +32,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bench._server import ROOT, free_port  # noqa: E402
 from bench.gateway import prepare  # noqa: E402
+from gateway.db.engine import make_engine  # noqa: E402
 from gateway.events.broker import EmbeddedKafka  # noqa: E402
 from gateway.events.topics import ensure_topics  # noqa: E402
 from schemas.examples import referral_create  # noqa: E402
@@ -76,8 +77,22 @@ def spawn(args: list[str], env: dict[str, str]) -> subprocess.Popen[bytes]:
     )
 
 
+async def grant_consent(url: str, tmp: Path) -> None:
+    """The example subject consents to referral to BENCH-B (the policy delivers nothing else)."""
+    from tests.conftest import Database
+    from tests.gateway.consent.factories import seed_consent
+
+    engine = make_engine(url)
+    database = Database("bench", url, engine, tmp)
+    try:
+        await seed_consent(database, collecting_agency="BENCH-A", recipients=["BENCH-B"])
+    finally:
+        await engine.dispose()
+
+
 async def pipeline(bootstrap: str, url: str, args: argparse.Namespace, tmp: Path) -> dict[str, Any]:
     credentials, receiver_code = await prepare(url)
+    await grant_consent(url, tmp)
     env = {
         "MNO_DATABASE_URL": url,
         "MNO_DATA_DIR": str(tmp),

