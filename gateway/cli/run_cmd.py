@@ -11,6 +11,7 @@ from sqlalchemy import func, select
 
 from gateway.agencies import repository as agency_repository
 from gateway.app import create_app
+from gateway.dashboard.service import seed_demo_staff
 from gateway.db.engine import make_engine, make_sessionmaker
 from gateway.db.migrate import upgrade
 from gateway.demo import DemoClient, demo_traffic, seed_agencies
@@ -71,6 +72,9 @@ async def _run_all(settings: Settings, host: str, port: int) -> None:
         try:
             clients = await seed_agencies(sessionmaker, settings.data_dir)
             async with sessionmaker() as session:
+                staff = await seed_demo_staff(session, settings.data_dir)
+                await session.commit()
+            async with sessionmaker() as session:
                 codes = [a.code for a in await agency_repository.list_agencies(session)]
                 referrals = (
                     await session.execute(select(func.count()).select_from(ReferralRow))
@@ -101,6 +105,10 @@ async def _run_all(settings: Settings, host: str, port: int) -> None:
                 if referrals == 0:
                     await demo_traffic(base, clients)
                 print(_banner(base, clients, bootstrap), flush=True)  # noqa: T201
+                print(  # noqa: T201
+                    f"  Tableau de bord / dashboard: {base}/dashboard  {staff[0]}  {staff[1]}",
+                    flush=True,
+                )
             await serving
         finally:
             stop.set()
