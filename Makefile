@@ -40,7 +40,7 @@ pytest: $(STAMP) services kafka
 test: lint typecheck pytest
 
 bench: $(STAMP) services kafka
-	for b in bench/[a-z]*.py; do echo "== $$b"; $(BIN)/python $$b || exit 1; done
+	for b in bench/[a-z]*.py; do echo "== $$b"; n=$${b#bench/}; $(BIN)/python -m bench.$${n%.py} || exit 1; done
 
 clean:
 	rm -rf $(VENV) .mypy_cache .pytest_cache .ruff_cache

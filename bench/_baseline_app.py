@@ -1,4 +1,4 @@
-"""The baseline for bench/gateway.py: a bare FastAPI endpoint taking the same JSON body."""
+"""The baseline for bench/submissions.py: a bare FastAPI endpoint taking the same JSON body."""
 
 from __future__ import annotations
 

@@ -31,7 +31,7 @@ from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bench._server import ROOT, free_port  # noqa: E402
-from bench.gateway import prepare  # noqa: E402
+from bench.submissions import prepare  # noqa: E402
 from gateway.db.engine import make_engine  # noqa: E402
 from gateway.events.broker import EmbeddedKafka  # noqa: E402
 from gateway.events.topics import ensure_topics  # noqa: E402

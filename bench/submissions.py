@@ -4,7 +4,7 @@ Measures ``POST /v1/referrals`` (validated, stored, outbox + audit in one transa
 SQLite and on PostgreSQL at a fixed concurrency, and, in the same run, a bare FastAPI endpoint
 taking the same body as the baseline. Prints one JSON document.
 
-    python bench/gateway.py [--requests 3000] [--concurrency 32] [--backends sqlite,postgres]
+    python -m bench.submissions [--requests 3000] [--concurrency 32] [--backends sqlite,postgres]
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-import sys
+import os
 import tempfile
 import uuid
 from pathlib import Path
@@ -21,14 +21,12 @@ from typing import Any
 import httpx
 from sqlalchemy import text
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-
-from bench._server import Server, load  # noqa: E402
-from gateway.agencies import service as agency_service  # noqa: E402
-from gateway.db.engine import make_engine, make_sessionmaker  # noqa: E402
-from gateway.db.migrate import upgrade  # noqa: E402
-from gateway.settings import Settings  # noqa: E402
-from schemas.examples import referral_create  # noqa: E402
+from bench._server import Server, load
+from gateway.agencies import service as agency_service
+from gateway.db.engine import make_engine, make_sessionmaker
+from gateway.db.migrate import upgrade
+from gateway.settings import Settings
+from schemas.examples import referral_create
 
 PG_URL = "postgresql+asyncpg://postgres@127.0.0.1:5432/bench"
 
@@ -125,7 +123,7 @@ async def main() -> None:
     args = parser.parse_args()
     baseline = await run_baseline(args)
     results: dict[str, Any] = {
-        "benchmark": "gateway",
+        "benchmark": "submissions",
         "requests": args.requests,
         "concurrency": args.concurrency,
         "baseline": baseline,
@@ -147,6 +145,7 @@ async def main() -> None:
             "baseline_rps": baseline["rps"],
             "ratio": round(measured["rps"] / baseline["rps"], 3),
         }
+    results["load_average"] = [round(v, 2) for v in os.getloadavg()]
     print(json.dumps(results, indent=2))
 
 
