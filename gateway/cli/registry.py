@@ -47,3 +47,6 @@ def register_groups(app: typer.Typer) -> None:
     from gateway.cli import linkage_cmd
 
     app.add_typer(linkage_cmd.app, name="linkage")
+    from gateway.cli import doctor_cmd
+
+    app.command("doctor")(doctor_cmd.doctor)

@@ -3,21 +3,18 @@
 The router already decided on each inbox copy; this asks again, because a consent withdrawn
 since then stops future sharing, including retries and replays. The decision point is provided
 by the consent/policy part: ``runtime.components["delivery_policy"]`` in the app, and
-``gateway.policy.service.recheck_delivery`` elsewhere (the notifier); where neither exists, the
-routing decision stands.
+``gateway.policy.service.recheck_delivery`` elsewhere (the notifier). Both are plain imports:
+there is no fallback that would let a copy leave without a policy check (fail closed).
 """
 
 from __future__ import annotations
 
-import importlib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Protocol, cast
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-POLICY_MODULE = "gateway.policy.service"
-POLICY_FUNCTION = "recheck_delivery"
 COMPONENT = "delivery_policy"
 
 
@@ -57,19 +54,19 @@ class DeliveryPolicy(Protocol):
 async def as_routed(
     session: AsyncSession, *, recipient: str, envelope: Mapping[str, Any]
 ) -> DeliveryVerdict:
-    """The interim answer: the router's decision, recorded on the copy, stands."""
+    """The router's decision, recorded on the copy, stands: for tests of the delivery mechanics
+    only, never chosen implicitly by ``resolve_delivery_policy``."""
     return DeliveryVerdict(True, str(envelope.get("mnopolicyversion") or "as-routed"))
 
 
 def resolve_delivery_policy(components: Mapping[str, Any] | None = None) -> DeliveryPolicy:
-    """A configured component first, then the policy part's function, else ``as_routed``."""
+    """The app's configured decision point first, else the policy part's own function.
+
+    A plain import (no ``importlib``, no fallback): if the policy part cannot be imported the
+    process fails at start rather than delivering copies unchecked.
+    """
     if components is not None and components.get(COMPONENT) is not None:
         return cast(DeliveryPolicy, components[COMPONENT])
-    try:
-        module = importlib.import_module(POLICY_MODULE)
-    except ModuleNotFoundError as exc:
-        if exc.name != POLICY_MODULE:
-            raise  # the module exists but is broken: do not silently share without a check
-        return as_routed
-    found = getattr(module, POLICY_FUNCTION, None)
-    return cast(DeliveryPolicy, found) if callable(found) else as_routed
+    from gateway.policy.service import recheck_delivery  # deferred: policy loads the engine
+
+    return recheck_delivery
