@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING
 from fastapi import APIRouter
 
 from gateway.agencies.endpoints import router as agencies_router
+from gateway.audit.service import start_audit
 from gateway.auth.endpoints import router as auth_router
 from gateway.auth.state import start_auth
 from gateway.breakglass.endpoints import router as breakglass_router
@@ -37,6 +38,7 @@ ROUTERS: list[APIRouter] = []
 START_HOOKS: list[StartHook] = []
 
 START_HOOKS.append(start_auth)
+START_HOOKS.append(start_audit)  # every audit lane's head row, before the first request
 START_HOOKS.append(start_policy)  # before any part that looks the decision point up
 ROUTERS.append(consent_router)
 ROUTERS.append(consent_fhir_router)

@@ -14,7 +14,15 @@ from gateway.audit.models import AuditEntry, AuditHead
 
 
 async def lock_head(session: AsyncSession, lane: int) -> AuditHead:
-    """The lane's head row, locked until the transaction ends (created on first use)."""
+    """The lane's head row, locked until the transaction ends (created on first use).
+
+    One statement once the lane exists (the common case): the insert runs only when the
+    locking select finds no row.
+    """
+    locking = select(AuditHead).where(AuditHead.lane == lane).with_for_update()
+    found = (await session.execute(locking)).scalar_one_or_none()
+    if found is not None:
+        return found
     dialect = session.get_bind().dialect.name
     insert = postgresql_insert if dialect == "postgresql" else sqlite_insert
     # Two first writers of a lane must not both start a chain: create the head row (or find
@@ -24,10 +32,17 @@ async def lock_head(session: AsyncSession, lane: int) -> AuditHead:
         .values(lane=lane, seq=0, hash=GENESIS)
         .on_conflict_do_nothing(index_elements=["lane"])
     )
-    result = await session.execute(
-        select(AuditHead).where(AuditHead.lane == lane).with_for_update()
+    return (await session.execute(locking)).scalar_one()
+
+
+async def ensure_heads(session: AsyncSession, lanes: int) -> None:
+    """Create every lane's head row that is missing (one statement), so appends find them."""
+    dialect = session.get_bind().dialect.name
+    insert = postgresql_insert if dialect == "postgresql" else sqlite_insert
+    await session.execute(
+        insert(AuditHead).on_conflict_do_nothing(index_elements=["lane"]),
+        [{"lane": lane, "seq": 0, "hash": GENESIS} for lane in range(lanes)],
     )
-    return result.scalar_one()
 
 
 def add(session: AsyncSession, row: AuditEntry | AuditHead) -> None:

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import random
+from contextlib import AsyncExitStack
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -12,7 +14,17 @@ from gateway.audit.chain import GENESIS, LANES, entry_hash
 from gateway.audit.models import AuditEntry
 from gateway.db.base import utcnow
 
+if TYPE_CHECKING:
+    from gateway.runtime import Runtime
+
 _LANE_KEY = "mno.audit.lane"
+
+
+async def start_audit(runtime: Runtime, stack: AsyncExitStack) -> None:
+    """Start hook: every lane's head exists, so an append costs one locking select, no insert."""
+    async with runtime.sessionmaker() as session:
+        await repository.ensure_heads(session, LANES)
+        await session.commit()
 
 
 @dataclass(frozen=True)

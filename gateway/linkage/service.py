@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
+from sqlalchemy import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from connectors.pseudonym.match import DEFAULT_CONFIG, Index, LinkageRecord
@@ -311,26 +312,34 @@ async def record_referral(
     )
     repository.add(session, record)
     await session.flush()
-    for token in dict.fromkeys(probe.lookup_tokens):
-        repository.add(
-            session, LinkageTokenRow(record_id=record.id, token=token, key_version=layers.version)
-        )
+    # One bulk statement per table (executemany), not one INSERT per row.
+    tokens = [
+        {"record_id": record.id, "token": token, "key_version": layers.version}
+        for token in dict.fromkeys(probe.lookup_tokens)
+    ]
+    if tokens:
+        await session.execute(insert(LinkageTokenRow), tokens)
     if probe.bloom is not None:
-        for key in dict.fromkeys(block_keys(probe.bloom, probe.birth_year)):
-            repository.add(session, LinkageBlockRow(block=key, record_id=record.id))
+        blocks = [
+            {"block": key, "record_id": record.id}
+            for key in dict.fromkeys(block_keys(probe.bloom, probe.birth_year))
+        ]
+        if blocks:
+            await session.execute(insert(LinkageBlockRow), blocks)
     categories = [c.value for c in referral.services_requested]
-    for category in dict.fromkeys(categories):
-        repository.add(
-            session,
-            AssistanceEntry(
-                subject_id=subject_id,
-                referral_id=referral_id,
-                service_category=category,
-                referring_agency=referral.referring_agency,
-                receiving_agency=referral.receiving_agency,
-                requested_at=referral.created_at,
-            ),
-        )
+    entries = [
+        {
+            "subject_id": subject_id,
+            "referral_id": referral_id,
+            "service_category": category,
+            "referring_agency": referral.referring_agency,
+            "receiving_agency": referral.receiving_agency,
+            "requested_at": referral.created_at,
+        }
+        for category in dict.fromkeys(categories)
+    ]
+    if entries:
+        await session.execute(insert(AssistanceEntry), entries)
     await session.flush()
     if best is None:
         return Recorded(subject_id, new_subject=True)
