@@ -28,7 +28,7 @@ def _run(connection: Connection) -> None:
 async def _main() -> None:
     # Set by gateway.db.migrate; with plain `alembic upgrade head` (alembic.ini) the gateway's
     # own settings name the database.
-    url = config.get_main_option("sqlalchemy.url") or Settings().database_url
+    url = config.get_main_option("sqlalchemy.url") or Settings().resolved_database_url
     engine = make_engine(url)
     try:
         async with engine.connect() as conn:
