@@ -166,7 +166,8 @@ def _fill(template: str, ctx: Mapping[str, Any]) -> str | None:
 def _show(value: Any) -> str:
     if isinstance(value, list | tuple):
         return ", ".join(_show(v) for v in value)
-    return str(value)
+    # pydantic joins expected values in English ("'a', 'b' or 'c'"); the French text says "ou".
+    return str(value).replace("' or '", "' ou '")
 
 
 def _english(err: Mapping[str, Any]) -> str:

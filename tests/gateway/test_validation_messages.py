@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import typing
+from typing import Literal
 
 import pytest
 from pydantic import BaseModel, ValidationError
@@ -82,3 +83,14 @@ def test_our_bilingual_value_errors_are_split_and_lose_the_english_prefix() -> N
     )
     plain = {"type": "value_error", "msg": "Value error, naive", "ctx": {"error": "naive"}}
     assert messages(plain) == ("Valeur invalide : naive", "naive")
+
+
+def test_expected_values_are_joined_in_french() -> None:
+    class Choice(BaseModel):
+        purpose: Literal["referral", "research"]
+
+    with pytest.raises(ValidationError) as err:
+        Choice.model_validate({"purpose": "statistics"})
+    fr, en = messages(err.value.errors()[0])
+    assert fr == "Valeur non admise : attendu 'referral' ou 'research'"
+    assert "'referral' or 'research'" in en
