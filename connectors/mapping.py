@@ -679,8 +679,11 @@ class RowMapper:
         return payload
 
     def redacted(self, values: Mapping[str, Any]) -> dict[str, Any]:
-        """The row without its identifying columns: what a quarantine file may keep."""
-        hidden = self.mapping.identifying_columns()
+        """The row without its identity and protected columns: what a quarantine file may keep.
+
+        Every identity column goes, ``sex`` included: sex travels to the gateway only as the
+        coarse ``subject.sex`` code, never as the source's own column in a file on disk."""
+        hidden = set(self.mapping.identity.values()) | set(self.mapping.protected)
         return {k: _json_value(v) for k, v in values.items() if k not in hidden}
 
 

@@ -23,6 +23,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from gateway.agencies import repository as agency_repository
 from gateway.agencies import service as agency_service
 from gateway.directory import hsds
+from gateway.privatefile import write_private
 from schemas.examples import REFERRING_AGENCY, referral_create, subject
 
 logger = logging.getLogger("mno.demo")
@@ -77,8 +78,7 @@ async def seed_agencies(
         await hsds.import_file(session, hsds.DEMO_FILE)
         await session.commit()
     # Demo secrets only (MNO_ENV=dev), kept so a second run can print them again.
-    path.write_text(json.dumps([c.__dict__ for c in clients], indent=2))
-    path.chmod(0o600)
+    write_private(path, json.dumps([c.__dict__ for c in clients], indent=2))
     return clients
 
 

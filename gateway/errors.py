@@ -11,6 +11,8 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from gateway.validation_messages import message
+
 PROBLEM_JSON = "application/problem+json"
 PROBLEM_BASE = "https://mno.gov.gn/problems/"
 
@@ -165,13 +167,18 @@ def _field_path(loc: Sequence[Any]) -> str:
 
 
 def validation_errors(raw: Sequence[Any], lang: str) -> list[dict[str, Any]]:
+    """Each error's field, pydantic type and message in ``lang`` (French unless English is
+    preferred; texts in ``gateway.validation_messages``)."""
     out = []
     for err in raw:
+        loc = tuple(err.get("loc", ()))
+        if err.get("type") == "json_invalid":
+            loc = loc[:1]  # pydantic puts the character offset there: it is not a field
         out.append(
             {
-                "field": _field_path(err.get("loc", ())),
+                "field": _field_path(loc),
                 "type": err.get("type", "invalid"),
-                "message": err.get("msg", "invalid"),
+                "message": message(err, lang),
             }
         )
     return out

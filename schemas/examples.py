@@ -253,7 +253,7 @@ def consent_create() -> ConsentCreate:
         ],
         recipients=[RECEIVING_AGENCY, AgencyKind.GOVERNMENT],
         valid_from=SUBMITTED_AT,
-        valid_until=SUBMITTED_AT.replace(year=2026),
+        valid_until=SUBMITTED_AT.replace(year=2030),
         method=ConsentMethod.WRITTEN,
         evidence_reference="OIM-GN/CONSENT/2025/0042",
     )

@@ -167,6 +167,20 @@ async def record_consent(
             code="unknown_recipient_agency",
             errors=[{"field": "body.recipients", "type": "unknown", "message": c} for c in unknown],
         )
+    if body.valid_until is not None and body.valid_until <= utcnow():
+        # An already-expired consent would never permit anything: refuse it at the door.
+        raise ValidationFailed(
+            "valid_until est déjà passé : un consentement expiré ne peut pas être enregistré.",
+            "valid_until is already past: an expired consent cannot be recorded.",
+            code="consent_already_expired",
+            errors=[
+                {
+                    "field": "body.valid_until",
+                    "type": "past",
+                    "message": "doit être dans le futur / must be in the future",
+                }
+            ],
+        )
     new_id = str(consent_id or uuid.uuid4())
     if consent_id is not None and await repository.get(session, new_id) is not None:
         raise Conflict(
@@ -201,6 +215,66 @@ async def record_consent(
     _publish(session, consent, ConsentGranted.event_type)
     await append(session, _audit(principal, "consent.record", row.id))
     return consent
+
+
+def _consent_refused(code: str, fr: str, en: str) -> ValidationFailed:
+    return ValidationFailed(
+        fr,
+        en,
+        code=code,
+        errors=[{"field": "body.consent_id", "type": code, "message": f"{fr} / {en}"}],
+    )
+
+
+async def check_named_consent(
+    session: AsyncSession,
+    consent_id: str,
+    *,
+    subject_key: str,
+    receiving_agency: str,
+    receiving_kind: str,
+) -> None:
+    """A referral that names a consent must name one that exists, is the same subject's, is in
+    force now and covers the referral purpose and its receiving agency (by code or kind).
+    Naming no consent stays allowed: then the policy decides what each party may read."""
+    row = await repository.get(session, consent_id)
+    if row is None:
+        raise _consent_refused(
+            "consent_unknown",
+            f"Consentement introuvable : {consent_id}. Enregistrez-le d'abord (POST /v1/consents)"
+            " ou retirez consent_id.",
+            f"Consent not found: {consent_id}. Record it first (POST /v1/consents) or omit "
+            "consent_id.",
+        )
+    if row.subject_key != subject_key:
+        raise _consent_refused(
+            "consent_other_subject",
+            "Ce consentement concerne une autre personne que le sujet du référencement.",
+            "This consent is about another person than the referral's subject.",
+        )
+    now = utcnow()
+    in_force = (
+        row.status == ConsentStatus.GRANTED.value
+        and row.valid_from <= now + _CLOCK_SKEW
+        and (row.valid_until is None or row.valid_until > now)
+    )
+    if not in_force:
+        raise _consent_refused(
+            "consent_not_in_force",
+            "Ce consentement n'est pas en vigueur (retiré, expiré ou pas encore valide).",
+            "This consent is not in force (withdrawn, expired or not yet valid).",
+        )
+    recipients = set(split_codes(row.recipients))
+    if ConsentPurpose.REFERRAL.value not in split_codes(row.purposes) or not (
+        {receiving_agency, receiving_kind} & recipients
+    ):
+        raise _consent_refused(
+            "consent_not_covering",
+            f"Ce consentement ne couvre pas un référencement vers {receiving_agency} (finalité "
+            "« referral » et agence ou type d'agence destinataire requis).",
+            f"This consent does not cover a referral to {receiving_agency} (purpose 'referral' "
+            "and the receiving agency or its kind are required).",
+        )
 
 
 async def _linked(session: AsyncSession, principal: Principal, subject_key: str) -> bool:

@@ -25,6 +25,7 @@ from gateway.meal import service as meal_service
 from gateway.meal.catalogue import DIMENSION_LABELS, Dimension
 from gateway.meal.logframe import Logframe
 from gateway.meal.periods import Period, months_back
+from gateway.privatefile import write_private
 from schemas.codes import AREA_LABELS, REGION_CODES
 
 EMAIL = re.compile(r"^[^@\s]{1,64}@[^@\s]+\.[^@\s]{2,}$")
@@ -206,6 +207,5 @@ async def seed_demo_staff(session: AsyncSession, data_dir: Path) -> tuple[str, s
         if existing is not None
         else await add_staff(session, DEMO_STAFF_EMAIL, "admin")
     )
-    path.write_text(json.dumps({"email": new.user.email, "password": new.password}))
-    path.chmod(0o600)
+    write_private(path, json.dumps({"email": new.user.email, "password": new.password}))
     return new.user.email, new.password

@@ -25,6 +25,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from gateway.agencies import repository as agency_repository
 from gateway.audit.service import AuditRecord, append
 from gateway.auth.dependencies import Principal
+from gateway.consent.service import check_named_consent
 from gateway.db.base import utcnow
 from gateway.directory.service import check_referral_target
 from gateway.errors import (
@@ -138,6 +139,14 @@ async def submit_referral(
     await check_referral_target(
         session, body.receiving_agency, body.receiving_service, body.subject, body.case_category
     )
+    if body.consent_id is not None:
+        await check_named_consent(
+            session,
+            str(body.consent_id),
+            subject_key=rekey_token(linkage_secret, body.subject.pseudonym),
+            receiving_agency=body.receiving_agency,
+            receiving_kind=receiver.kind,
+        )
     if body.receiving_agency == principal.agency:
         raise BadRequest(
             "Une agence ne peut pas se référer un cas à elle-même.",

@@ -52,7 +52,7 @@ async def test_gateway_core_acceptance(
             "--kind",
             kind,
         )
-    scopes = "referrals:write referrals:read"
+    scopes = "referrals:write referrals:read consent:write"
     a = json.loads(
         await mno(
             monkeypatch,
@@ -118,7 +118,16 @@ async def test_gateway_core_acceptance(
             "access_token"
         ]
 
+    consent = json.loads(await mno(monkeypatch, database, "schemas", "example", "consent"))
+    consent.update(collecting_agency="AGENCE-A", recipients=["AGENCE-B"])
+
     async with httpx.AsyncClient(base_url=live_server.url) as http:
+        # The example referral names a consent: record it first, as the SOP asks.
+        recorded = await http.post(
+            "/v1/consents", json=consent, headers={"Authorization": f"Bearer {token_a}"}
+        )
+        assert recorded.status_code == 201, recorded.text
+        example["consent_id"] = recorded.json()["id"]
         created = await http.post(
             "/v1/referrals",
             json=example,

@@ -217,6 +217,8 @@ async def test_killed_mid_batch_then_rerun_sends_each_valid_row_once(
         assert line["errors"][0]["reason_en"]
         hidden = {"nom", "prenoms", "telephone", "adresse", "date_naissance", "observations"}
         assert not hidden & set(line["values"])
+        assert "sexe" not in line["values"]  # no identity column, the coarse sex included
+        assert "categorie" in line["values"]  # what the fix needs stays
     assert {line["errors"][0]["field"] for line in lines} == {
         "case_category",
         "subject.pseudonym",

@@ -9,6 +9,7 @@ from sqlalchemy import Connection
 
 from gateway.db.all_models import metadata
 from gateway.db.engine import make_engine
+from gateway.settings import Settings
 
 config = context.config
 
@@ -25,8 +26,9 @@ def _run(connection: Connection) -> None:
 
 
 async def _main() -> None:
-    url = config.get_main_option("sqlalchemy.url")
-    assert url is not None  # noqa: S101 - set by gateway.db.migrate
+    # Set by gateway.db.migrate; with plain `alembic upgrade head` (alembic.ini) the gateway's
+    # own settings name the database.
+    url = config.get_main_option("sqlalchemy.url") or Settings().resolved_database_url
     engine = make_engine(url)
     try:
         async with engine.connect() as conn:

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -56,3 +59,27 @@ async def test_gateway_refuses_a_newer_unknown_schema(database: Database) -> Non
             await conn.execute(
                 text("DELETE FROM alembic_version WHERE version_num = '9999_future'")
             )
+
+
+def test_one_head_and_plain_alembic_upgrade_head(tmp_path: Path) -> None:
+    """The merge revision joins the concept branches: `alembic upgrade head` (alembic.ini at the
+    repository root, database from MNO_DATABASE_URL) reaches the same schema as `mno db upgrade`."""
+    assert head_revision() == ("0004_merge_heads",)
+    repo = Path(__file__).resolve().parents[3]
+    alembic = Path(sys.executable).with_name("alembic")
+    env = {
+        **os.environ,
+        "MNO_DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path / 'plain.db'}",
+        "MNO_DATA_DIR": str(tmp_path),
+    }
+    done = subprocess.run(
+        [str(alembic), "upgrade", "head"],
+        cwd=repo,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    assert pending_revisions(env["MNO_DATABASE_URL"]) == []
