@@ -61,6 +61,13 @@ def router() -> None:
     workers_cmd.run_router()
 
 
+@app.command("linkage-worker")
+def linkage_worker() -> None:
+    """Run the linkage worker (duplicate-assistance detection) only. / Lance uniquement le
+    travailleur de liaison (détection des doubles assistances)."""
+    workers_cmd.run_linkage_worker()
+
+
 @app.command("notifier")
 def notifier() -> None:
     """Run the notifier (webhooks, e-mail, SMS) only. / Lance uniquement le notificateur."""

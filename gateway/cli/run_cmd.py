@@ -17,6 +17,8 @@ from gateway.db.migrate import upgrade
 from gateway.demo import DemoClient, demo_traffic, seed_agencies
 from gateway.events.broker import broker_for
 from gateway.events.topics import ensure_topics
+from gateway.linkage.rekey import linkage_secret
+from gateway.linkage.service import DuplicateRule
 from gateway.ops.logging import configure_logging
 from gateway.outbox.relay import Relay
 from gateway.referrals.models import ReferralRow
@@ -58,6 +60,7 @@ def _banner(base: str, clients: list[DemoClient], bootstrap: str) -> str:
 
 
 async def _run_all(settings: Settings, host: str, port: int) -> None:
+    from consumers.linkage.handler import LinkageWorker
     from consumers.meal.handler import MealAggregator
     from consumers.notifier.handler import Notifier
     from consumers.router.handler import Router
@@ -84,6 +87,12 @@ async def _run_all(settings: Settings, host: str, port: int) -> None:
             )
             relay = Relay(sessionmaker, bootstrap)
             router = Router(bootstrap, sessionmaker)
+            linkage = LinkageWorker(
+                bootstrap,
+                sessionmaker,
+                secret=linkage_secret(settings),
+                rule=DuplicateRule.from_settings(settings),
+            )
             tasks = [
                 asyncio.create_task(supervise("relay", relay.run, stop)),
                 asyncio.create_task(supervise("router", router.run, stop)),
@@ -93,6 +102,7 @@ async def _run_all(settings: Settings, host: str, port: int) -> None:
                 asyncio.create_task(
                     supervise("meal", MealAggregator(bootstrap, sessionmaker).run, stop)
                 ),
+                asyncio.create_task(supervise("linkage", linkage.run, stop)),
             ]
             server = uvicorn.Server(
                 uvicorn.Config(create_app(settings), host=host, port=port, log_config=None)

@@ -51,3 +51,17 @@ def run_router() -> None:
     from consumers.router.handler import Router
 
     _serve("router", lambda bootstrap, sm: Router(bootstrap, sm).run)
+
+
+def run_linkage_worker() -> None:
+    from consumers.linkage.handler import LinkageWorker
+    from gateway.linkage.rekey import linkage_secret
+    from gateway.linkage.service import DuplicateRule
+
+    settings = Settings()
+    secret = linkage_secret(settings)
+    rule = DuplicateRule.from_settings(settings)
+    _serve(
+        "linkage",
+        lambda bootstrap, sm: LinkageWorker(bootstrap, sm, secret=secret, rule=rule).run,
+    )

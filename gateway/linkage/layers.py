@@ -20,11 +20,14 @@ import base64
 import functools
 import hmac
 import os
+import time
+import weakref
 from collections.abc import Iterable
 from dataclasses import dataclass
 
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+from sqlalchemy import Engine
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -142,3 +145,36 @@ async def current_layers(session: AsyncSession, root: bytes) -> Layers:
     except IntegrityError:
         pass  # a concurrent first use created it: read theirs
     return layers_from_rows(root, await repository.key_versions(session, lock="share"))
+
+
+# The layers change only with ``mno linkage rekey`` (another process): the request path keeps
+# them for a short while instead of reading them on every submission. A probe staged under an
+# older version is lifted through the newer layers by the worker (layers compose).
+LAYERS_TTL_SECONDS = 30.0
+# Per database (engine) and secret; only layers read back from committed rows are kept, never
+# a first layer this transaction is creating (it may roll back).
+_layers_cache: weakref.WeakKeyDictionary[Engine, tuple[float, bytes, Layers]] = (
+    weakref.WeakKeyDictionary()
+)
+
+
+async def request_layers(session: AsyncSession, secret: bytes) -> Layers:
+    """The layers for staging a probe: cached for :data:`LAYERS_TTL_SECONDS`."""
+    engine = session.get_bind()
+    if not isinstance(engine, Engine):  # a connection-bound session: no cache
+        return await current_layers(session, secret)
+    now = time.monotonic()
+    cached = _layers_cache.get(engine)
+    if cached is not None and cached[1] == secret and now - cached[0] < LAYERS_TTL_SECONDS:
+        return cached[2]
+    rows = await repository.key_versions(session)
+    if not rows:
+        return await current_layers(session, secret)
+    layers = layers_from_rows(secret, rows)
+    _layers_cache[engine] = (now, secret, layers)
+    return layers
+
+
+def forget_layers() -> None:
+    """Drop the request path's cached layers (after a rotation in this process, and in tests)."""
+    _layers_cache.clear()

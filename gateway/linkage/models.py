@@ -105,3 +105,19 @@ class AssistanceEntry(Base):
     referring_agency: Mapped[str] = mapped_column(String(32))
     receiving_agency: Mapped[str] = mapped_column(String(32))
     requested_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class LinkagePending(Base):
+    """A submitted referral waiting for the linkage worker (``mno linkage-worker``).
+
+    Written in the submission's transaction, with the subject already through the gateway's
+    layers (what the ledger would store, nothing the agency sent), so that matching happens
+    off the request path. The worker deletes the row once the referral is in the ledger.
+    """
+
+    __tablename__ = "linkage_pending"
+
+    referral_id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    key_version: Mapped[int] = mapped_column(Integer)
+    probe: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)

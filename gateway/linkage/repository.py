@@ -15,6 +15,7 @@ from gateway.linkage.models import (
     AssistanceEntry,
     LinkageBlockRow,
     LinkageKeyVersion,
+    LinkagePending,
     LinkageRecordRow,
     LinkageSubject,
     LinkageTokenRow,
@@ -27,6 +28,26 @@ _CHUNK = 400
 
 def add(session: AsyncSession, row: Base) -> None:
     session.add(row)
+
+
+# -- referrals waiting for the linkage worker ----------------------------------------------
+
+
+async def pending(session: AsyncSession, referral_id: str) -> LinkagePending | None:
+    """The waiting row, locked (PostgreSQL) so that two workers never link it twice."""
+    query = (
+        select(LinkagePending).where(LinkagePending.referral_id == referral_id).with_for_update()
+    )
+    return (await session.execute(query)).scalar_one_or_none()
+
+
+async def pending_ids(session: AsyncSession, *, limit: int) -> list[str]:
+    query = select(LinkagePending.referral_id).order_by(LinkagePending.created_at).limit(limit)
+    return list((await session.execute(query)).scalars())
+
+
+async def delete_pending(session: AsyncSession, row: LinkagePending) -> None:
+    await session.delete(row)
 
 
 # -- layer keys ---------------------------------------------------------------------------

@@ -20,7 +20,14 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from gateway.linkage import repository
 from gateway.linkage.blocking import block_keys
-from gateway.linkage.layers import layers_from_rows, new_layer_row, rekeyer, unwrap, wrap
+from gateway.linkage.layers import (
+    forget_layers,
+    layers_from_rows,
+    new_layer_row,
+    rekeyer,
+    unwrap,
+    wrap,
+)
 from gateway.linkage.models import LinkageBlockRow
 
 BATCH = 1000
@@ -79,4 +86,5 @@ async def rotate(
         await session.flush()
     repository.add(session, new_row)
     await session.flush()
+    forget_layers()  # this process stages under the new layer from now on
     return RekeyReport(current, target, records, tokens, previous_root is not None)

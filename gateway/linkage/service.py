@@ -1,9 +1,11 @@
 """Linkage rules: who is the same person, what they already received, who may learn it.
 
-* :func:`record_referral` is the hook of the referral submission: it re-keys what the agency
-  sent, links it to an existing pseudonymous subject (or a new one), writes the assistance
-  ledger and, when a service of a watched category would be given again within the window,
-  writes a ``DuplicateAssistanceSuspected`` event to the outbox, in the caller's transaction.
+* :func:`stage_referral` is the hook of the referral submission: it re-keys what the agency
+  sent and leaves it in ``linkage_pending``, one row in the submission's transaction.
+* :func:`link_referral` is the linkage worker's step (``consumers/linkage``, on
+  ``ReferralSubmitted``): it links the referral to an existing pseudonymous subject (or a new
+  one), writes the assistance ledger and, when a service of a watched category would be given
+  again within the window, writes a ``DuplicateAssistanceSuspected`` event to the outbox.
 * :func:`match_subject` answers ``POST /v1/subjects/match`` as far as the policy allows.
 * :func:`exclusion_signals` counts the referrals that left a person without the service.
 
@@ -14,6 +16,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import json
 import uuid
 from collections import Counter
 from collections.abc import Iterable, Sequence
@@ -32,10 +35,11 @@ from gateway.errors import ValidationFailed
 from gateway.events.topics import REFERRAL_EVENTS
 from gateway.linkage import repository
 from gateway.linkage.blocking import BLOOM_BYTES, block_keys, probe_ranges
-from gateway.linkage.layers import Layers, current_layers, layers_from_rows
+from gateway.linkage.layers import Layers, current_layers, layers_from_rows, request_layers
 from gateway.linkage.models import (
     AssistanceEntry,
     LinkageBlockRow,
+    LinkagePending,
     LinkageRecordRow,
     LinkageSubject,
     LinkageTokenRow,
@@ -243,7 +247,7 @@ async def find_subjects(
 
 @dataclass(frozen=True)
 class Recorded:
-    """What :func:`record_referral` did."""
+    """What :func:`link_referral` did."""
 
     subject_id: str
     new_subject: bool
@@ -258,22 +262,85 @@ def _received_or_underway(line: repository.LedgerLine) -> bool:
     return line.outcome not in _NOT_SERVED
 
 
-async def record_referral(
-    session: AsyncSession,
-    referral: Referral,
-    submitted: SubjectRef,
-    *,
-    secret: bytes,
-    rule: DuplicateRule | None = None,
-) -> Recorded:
-    """Ledger and duplicate check for a referral just stored (call before publishing it).
+@dataclass(frozen=True)
+class Staged:
+    """What the linkage worker needs of a submitted referral: its subject through the layers
+    (the values the ledger stores) and the few referral fields the ledger keeps."""
+
+    version: int
+    probe: Probe
+    referral_id: str
+    subject_key: str  # the gateway's key of the subject, as in the referral events
+    referring_agency: str
+    receiving_agency: str
+    services: tuple[str, ...]
+    requested_at: datetime
+
+    def dumps(self) -> str:
+        return json.dumps(
+            {
+                "p": self.probe.pseudonym,
+                "t": list(self.probe.tokens),
+                "b": base64.b64encode(self.probe.bloom).decode("ascii")
+                if self.probe.bloom is not None
+                else None,
+                "y": self.probe.birth_year,
+                "s": self.probe.sex,
+                "k": self.subject_key,
+                "from": self.referring_agency,
+                "to": self.receiving_agency,
+                "services": list(self.services),
+                "at": self.requested_at.isoformat(),
+            },
+            separators=(",", ":"),
+        )
+
+    @classmethod
+    def loads(cls, row: LinkagePending) -> Staged:
+        data = json.loads(row.probe)
+        bloom = data.get("b")
+        return cls(
+            version=row.key_version,
+            probe=Probe(
+                pseudonym=data.get("p"),
+                tokens=tuple(data.get("t") or ()),
+                bloom=base64.b64decode(bloom) if bloom else None,
+                birth_year=data.get("y"),
+                sex=data.get("s"),
+            ),
+            referral_id=row.referral_id,
+            subject_key=data["k"],
+            referring_agency=data["from"],
+            receiving_agency=data["to"],
+            services=tuple(data.get("services") or ()),
+            requested_at=datetime.fromisoformat(data["at"]),
+        )
+
+    def lifted(self, layers: Layers) -> Probe:
+        """The probe through the layers added since it was staged (none, usually)."""
+        newer = layers.rekeyers[self.version :]
+        if not newer:
+            return self.probe
+        partial = Layers(newer)
+        probe = self.probe
+        return Probe(
+            pseudonym=partial.token(probe.pseudonym) if probe.pseudonym else None,
+            tokens=tuple(partial.token(t) for t in probe.tokens),
+            bloom=partial.bloom(probe.bloom) if probe.bloom is not None else None,
+            birth_year=probe.birth_year,
+            sex=probe.sex,
+        )
+
+
+async def stage_referral(
+    session: AsyncSession, referral: Referral, submitted: SubjectRef, *, secret: bytes
+) -> None:
+    """The submission's part of linkage: re-key the subject and leave it for the worker.
 
     ``submitted`` is the subject as the agency sent it (its own tokens and filter), ``secret``
-    the gateway linkage secret (``gateway.linkage.rekey.linkage_secret(settings)``). Works in
-    the caller's transaction; an event is enqueued only if a repeat is suspected.
+    the gateway linkage secret. One row in the caller's transaction; no query on the ledger.
     """
-    rule = rule or DuplicateRule()
-    layers = await current_layers(session, secret)
+    layers = await request_layers(session, secret)
     bloom: bytes | None = None
     if submitted.bloom is not None:
         try:
@@ -288,6 +355,47 @@ async def record_referral(
         birth_year=submitted.birth_year,
         sex=submitted.sex.value,
     )
+    staged = Staged(
+        version=layers.version,
+        probe=probe,
+        referral_id=str(referral.id),
+        subject_key=referral.subject.pseudonym,
+        referring_agency=referral.referring_agency,
+        receiving_agency=referral.receiving_agency,
+        services=tuple(dict.fromkeys(c.value for c in referral.services_requested)),
+        requested_at=referral.created_at,
+    )
+    repository.add(
+        session,
+        LinkagePending(
+            referral_id=staged.referral_id,
+            key_version=staged.version,
+            probe=staged.dumps(),
+            created_at=referral.created_at,
+        ),
+    )
+
+
+async def link_referral(
+    session: AsyncSession,
+    referral_id: str,
+    *,
+    secret: bytes,
+    rule: DuplicateRule | None = None,
+) -> Recorded | None:
+    """The linkage worker's step for one submitted referral: link it to an existing
+    pseudonymous subject (or a new one), write the ledger and, when a service of a watched
+    category would be given again within the window, enqueue ``DuplicateAssistanceSuspected``
+    for every agency involved. In the caller's transaction; ``None`` when there is nothing to
+    do (already linked: a redelivered event changes nothing)."""
+    row = await repository.pending(session, referral_id)
+    if row is None:
+        return None
+    staged = Staged.loads(row)
+    await repository.delete_pending(session, row)
+    rule = rule or DuplicateRule()
+    layers = await current_layers(session, secret)
+    probe = staged.lifted(layers)
     candidates = await find_subjects(session, probe, limit=1)
     now = utcnow()
     if candidates:
@@ -298,11 +406,10 @@ async def record_referral(
         subject_id = str(uuid.uuid4())
         repository.add(session, LinkageSubject(id=subject_id, created_at=now))
         await session.flush()
-    referral_id = str(referral.id)
     record = LinkageRecordRow(
         subject_id=subject_id,
         referral_id=referral_id,
-        agency=referral.referring_agency,
+        agency=staged.referring_agency,
         pseudonym=probe.pseudonym or "",
         bloom=base64.b64encode(probe.bloom).decode("ascii") if probe.bloom else None,
         birth_year=probe.birth_year,
@@ -326,17 +433,17 @@ async def record_referral(
         ]
         if blocks:
             await session.execute(insert(LinkageBlockRow), blocks)
-    categories = [c.value for c in referral.services_requested]
+    categories = list(staged.services)
     entries = [
         {
             "subject_id": subject_id,
             "referral_id": referral_id,
             "service_category": category,
-            "referring_agency": referral.referring_agency,
-            "receiving_agency": referral.receiving_agency,
-            "requested_at": referral.created_at,
+            "referring_agency": staged.referring_agency,
+            "receiving_agency": staged.receiving_agency,
+            "requested_at": staged.requested_at,
         }
-        for category in dict.fromkeys(categories)
+        for category in categories
     ]
     if entries:
         await session.execute(insert(AssistanceEntry), entries)
@@ -346,7 +453,7 @@ async def record_referral(
     watched = [c for c in categories if c in rule.categories]
     if not watched:
         return Recorded(subject_id, new_subject=False)
-    since = referral.created_at - timedelta(days=rule.window_days)
+    since = staged.requested_at - timedelta(days=rule.window_days)
     earlier = [
         line
         for line in await repository.ledger(session, [subject_id], categories=watched, since=since)
@@ -356,10 +463,10 @@ async def record_referral(
         return Recorded(subject_id, new_subject=False)
     matching = list(dict.fromkeys(line.referral_id for line in earlier))
     overlapping = sorted({line.service_category for line in earlier})
-    parties = {referral.referring_agency, referral.receiving_agency}
+    parties = {staged.referring_agency, staged.receiving_agency}
     for line in earlier:
         parties.update((line.referring_agency, line.receiving_agency))
-    _publish_duplicate(session, referral, matching, overlapping, best, parties)
+    _publish_duplicate(session, staged, matching, overlapping, best, parties)
     await append(
         session,
         AuditRecord(
@@ -367,24 +474,40 @@ async def record_referral(
             object_type="referral",
             object_id=referral_id,
             decision="ok",
-            agency=referral.referring_agency,
+            agency=staged.referring_agency,
             detail=f"matches:{len(matching)} services:{','.join(overlapping)}",
         ),
     )
     return Recorded(subject_id, False, tuple(matching), tuple(overlapping))
 
 
+async def link_pending(
+    session: AsyncSession,
+    *,
+    secret: bytes,
+    rule: DuplicateRule | None = None,
+    limit: int = 500,
+) -> int:
+    """Link the oldest referrals still waiting (the worker's catch-up at start). Returns how
+    many were linked; the caller commits."""
+    done = 0
+    for referral_id in await repository.pending_ids(session, limit=limit):
+        if await link_referral(session, referral_id, secret=secret, rule=rule) is not None:
+            done += 1
+    return done
+
+
 def _publish_duplicate(
     session: AsyncSession,
-    referral: Referral,
+    staged: Staged,
     matching: Sequence[str],
     overlapping: Sequence[str],
     best: SubjectCandidate,
     parties: Iterable[str],
 ) -> None:
     data = DuplicateAssistanceSuspected(
-        referral_id=referral.id,
-        subject_pseudonym=referral.subject.pseudonym,  # the gateway's key, as referral events
+        referral_id=uuid.UUID(staged.referral_id),
+        subject_pseudonym=staged.subject_key,  # the gateway's key, as in referral events
         matching_referral_ids=[uuid.UUID(r) for r in matching[:50]],
         match_method=best.method,
         score=round(min(max(best.score, 0.0), 1.0), 4),
@@ -396,7 +519,7 @@ def _publish_duplicate(
         data=data.model_dump(mode="json"),
     )
     envelope[PARTIES_ATTRIBUTE] = " ".join(sorted(set(parties)))
-    enqueue(session, topic=REFERRAL_EVENTS, key=str(referral.id), envelope=envelope)
+    enqueue(session, topic=REFERRAL_EVENTS, key=staged.referral_id, envelope=envelope)
 
 
 # -- POST /v1/subjects/match ----------------------------------------------------------------

@@ -38,7 +38,7 @@ from gateway.errors import (
 )
 from gateway.events.topics import REFERRAL_EVENTS
 from gateway.linkage.rekey import rekey_token
-from gateway.linkage.service import record_referral
+from gateway.linkage.service import stage_referral
 from gateway.outbox.service import enqueue
 from gateway.policy.engine import Decision
 from gateway.policy.service import PolicyDecisionPoint, decision_audit
@@ -206,7 +206,8 @@ async def submit_referral(
         return await _replay(session, existing, digest, principal)
 
     referral = to_model(row, [history], with_protected=True)
-    await record_referral(session, referral, body.subject, secret=linkage_secret)
+    # Matching against the ledger is the linkage worker's (consumers/linkage), off this path.
+    await stage_referral(session, referral, body.subject, secret=linkage_secret)
     _publish(session, referral, ReferralAction.SUBMIT)
     await append(session, _audit(principal, "referral.submit", row.id))
     return Submitted(referral, replayed=False)

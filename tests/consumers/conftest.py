@@ -14,10 +14,13 @@ from aiokafka import AIOKafkaConsumer
 from aiokafka.structs import OffsetAndMetadata
 from httpx import ASGITransport, AsyncClient
 
+from consumers.linkage.handler import LinkageWorker
 from consumers.router.handler import Router
 from gateway.app import create_app
 from gateway.db.engine import make_sessionmaker
 from gateway.events.topics import CONSENT_EVENTS, REFERRAL_EVENTS, ensure_topics
+from gateway.linkage.rekey import linkage_secret
+from gateway.linkage.service import DuplicateRule
 from gateway.outbox.relay import Relay
 from tests.conftest import Database
 from tests.gateway.referrals.conftest import Party, make_party
@@ -60,6 +63,7 @@ class Pipeline:
     tasks: dict[str, tuple[asyncio.Task[None], asyncio.Event]] = field(default_factory=dict)
     relay: Relay | None = None
     router: Router | None = None
+    linkage: LinkageWorker | None = None
 
     def start_relay(self) -> Relay:
         self.relay = Relay(make_sessionmaker(self.database.engine), self.bootstrap)
@@ -75,6 +79,18 @@ class Pipeline:
         )
         self._start("router", self.router.run)
         return self.router
+
+    def start_linkage(self) -> LinkageWorker:
+        settings = self.database.settings()
+        self.linkage = LinkageWorker(
+            self.bootstrap,
+            make_sessionmaker(self.database.engine),
+            secret=linkage_secret(settings),
+            rule=DuplicateRule.from_settings(settings),
+            group_id=f"{self.group_id}-linkage",
+        )
+        self._start("linkage", self.linkage.run)
+        return self.linkage
 
     def _start(self, name: str, run: Factory) -> None:
         stop = asyncio.Event()
@@ -137,6 +153,7 @@ async def pipeline(database: Database, kafka: KafkaHandle) -> AsyncIterator[Pipe
     group_id = f"test-router-{suffix}"
     await ensure_topics(kafka.bootstrap, [])
     await start_group_at_end(kafka.bootstrap, group_id)
+    await start_group_at_end(kafka.bootstrap, f"{group_id}-linkage")
     async with app.router.lifespan_context(app):
         transport = ASGITransport(app=app)
         async with AsyncClient(transport=transport, base_url="http://testserver") as http:

@@ -28,6 +28,7 @@ def test_systemd_units_verify(tmp_path: Path) -> None:
         "mno-router.service",
         "mno-notifier.service",
         "mno-meal-aggregator.service",
+        "mno-linkage-worker.service",
     }
     for unit in units:
         text = unit.read_text()

@@ -64,7 +64,7 @@ async def test_gateway_refuses_a_newer_unknown_schema(database: Database) -> Non
 def test_one_head_and_plain_alembic_upgrade_head(tmp_path: Path) -> None:
     """The merge revision joins the concept branches: `alembic upgrade head` (alembic.ini at the
     repository root, database from MNO_DATABASE_URL) reaches the same schema as `mno db upgrade`."""
-    assert head_revision() == ("0004_merge_heads",)
+    assert head_revision() == ("0005_linkage_pending",)
     repo = Path(__file__).resolve().parents[3]
     alembic = Path(sys.executable).with_name("alembic")
     env = {

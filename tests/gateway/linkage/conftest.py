@@ -18,7 +18,9 @@ from gateway.agencies import service as agency_service
 from gateway.auth.dependencies import Principal
 from gateway.db.engine import make_sessionmaker
 from gateway.linkage.rekey import linkage_secret
+from gateway.linkage.service import DuplicateRule, link_pending
 from gateway.referrals import service as referral_service
+from gateway.settings import Settings
 from schemas.codes import MINOR_AGE_BANDS, age_band_for_birth_year
 from schemas.referral import ReferralCreate
 from tests.conftest import Database
@@ -143,6 +145,20 @@ async def refer(
     )
 
 
+async def link_waiting(database: Database, settings: Settings | None = None) -> int:
+    """The linkage worker's catch-up, run in the test: links every referral still waiting."""
+    settings = settings or database.settings()
+    async with make_sessionmaker(database.engine)() as session:
+        done = await link_pending(
+            session,
+            secret=linkage_secret(settings),
+            rule=DuplicateRule.from_settings(settings),
+            limit=10_000,
+        )
+        await session.commit()
+    return done
+
+
 # -- straight to the services, without HTTP or OAuth (faster, for rule tests) -----------------
 
 
@@ -182,7 +198,12 @@ class Ledger:
                 linkage_secret=self.secret,
             )
             await session.commit()
+        await self.link()  # what the linkage worker does on the ReferralSubmitted event
         return str(done.referral.id)
+
+    async def link(self) -> int:
+        """Link every referral waiting (the linkage worker's step, without Kafka)."""
+        return await link_waiting(self.database, self.settings)
 
 
 @pytest.fixture

@@ -21,13 +21,14 @@ from connectors.pseudonym.encoder import Pseudonymiser
 from connectors.pseudonym.keys import load_key_file
 from gateway.db.all_models import metadata
 from gateway.linkage.layers import layers_from_rows
-from gateway.linkage.models import LinkageKeyVersion, LinkageRecordRow
+from gateway.linkage.models import LinkageKeyVersion, LinkagePending, LinkageRecordRow
 from gateway.linkage.rekey import linkage_secret
 from tests.conftest import Database
 from tests.gateway.linkage.conftest import (
     ADULTS,
     Agencies,
     encode,
+    link_waiting,
     match_body,
     refer,
     register,
@@ -79,6 +80,12 @@ async def test_the_shared_key_never_reaches_the_gateway(
                 client, party, agencies.provider, subject_of(encoding), ["vocational_training"]
             )
             assert response.status_code == 201
+    # What waits for the linkage worker is already through the gateway's layers.
+    async with database.engine.connect() as conn:
+        waiting = " ".join((await conn.execute(select(LinkagePending.probe))).scalars())
+    assert waiting
+    assert not any(value in waiting for value in agency_values | key_forms)
+    assert await link_waiting(database) == 6
     response = await client.post(
         "/v1/subjects/match", json=match_body(encoding, "referral"), headers=agencies.b.auth
     )

@@ -18,6 +18,7 @@ from tests.gateway.linkage.conftest import (
     SCOPES,
     Agencies,
     encode,
+    link_waiting,
     match_body,
     meal_reader,
     refer,
@@ -62,6 +63,7 @@ async def test_two_agencies_records_are_linked_flagged_and_matched_as_the_policy
     client: AsyncClient, database: Database, agencies: Agencies, kit: Pseudonymiser
 ) -> None:
     a_ids, b_ids = await refer_everyone(client, agencies, kit, ["economic_reintegration"])
+    assert await link_waiting(database) == 2 * len(PEOPLE)  # the linkage worker's step
 
     # Same subjects, although spelled differently (variants, swapped names, typos, dates).
     subjects = await subjects_by_referral(database)

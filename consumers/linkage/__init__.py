@@ -1,0 +1,1 @@
+"""The linkage worker: matching against the assistance ledger, off the request path."""
