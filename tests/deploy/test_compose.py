@@ -28,6 +28,7 @@ MNO_SERVICES = {
     "gateway": ["gateway", "--host", "0.0.0.0", "--port", "8000"],  # noqa: S104 - in a container
     "relay": ["relay"],
     "router": ["router"],
+    "linkage-worker": ["linkage-worker"],
     "notifier": ["notifier"],
     "meal-aggregator": ["meal-aggregator"],
     "migrate": ["db", "upgrade"],
