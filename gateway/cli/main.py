@@ -38,9 +38,17 @@ def run(
 def gateway(
     host: Annotated[str, typer.Option(help="Listen address. / Adresse d'écoute.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="HTTP port. / Port HTTP.")] = 8000,
+    workers: Annotated[
+        int | None,
+        typer.Option(
+            min=1,
+            help="Worker processes (default: the number of cores). / Processus (par défaut : "
+            "le nombre de cœurs).",
+        ),
+    ] = None,
 ) -> None:
     """Run the HTTP gateway only. / Lance uniquement la passerelle HTTP."""
-    run_cmd.run_gateway(host=host, port=port)
+    run_cmd.run_gateway(host=host, port=port, workers=workers)
 
 
 @app.command("relay")

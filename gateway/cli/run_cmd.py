@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import os
 from pathlib import Path
 
 import uvicorn
@@ -26,10 +27,23 @@ from gateway.settings import Settings
 from gateway.workers import supervise
 
 
-def run_gateway(*, host: str, port: int) -> None:
+def run_gateway(*, host: str, port: int, workers: int | None = None) -> None:
+    """The HTTP gateway under uvicorn; several worker processes share the port (default: one
+    per core), each building its own app from the same environment."""
     settings = Settings()
     configure_logging(settings.log_level)
-    uvicorn.run(create_app(settings), host=host, port=port, log_config=None)
+    count = workers or os.cpu_count() or 1
+    if count == 1:
+        uvicorn.run(create_app(settings), host=host, port=port, log_config=None)
+        return
+    uvicorn.run(
+        "gateway.app:create_app",
+        factory=True,
+        host=host,
+        port=port,
+        workers=count,
+        log_config=None,
+    )
 
 
 def run_all(*, host: str, port: int, data_dir: Path) -> None:

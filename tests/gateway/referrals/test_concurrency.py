@@ -10,6 +10,7 @@ import subprocess
 import sys
 import uuid
 from collections.abc import AsyncIterator
+from pathlib import Path
 
 import httpx
 import pytest
@@ -29,9 +30,24 @@ def _free_port() -> int:
         return int(s.getsockname()[1])
 
 
+def _children(pid: int) -> list[int]:
+    """Processes whose parent is ``pid`` (Linux /proc)."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = (entry / "stat").read_text()
+        except OSError:
+            continue
+        if int(stat.rsplit(")", 1)[1].split()[1]) == pid:
+            found.append(int(entry.name))
+    return found
+
+
 @pytest.fixture
 async def two_workers(database: Database) -> AsyncIterator[str]:
-    """The gateway under uvicorn with 2 worker processes, over the test database."""
+    """``mno gateway --workers 2`` (uvicorn, two processes), over the test database."""
     port = _free_port()
     url = f"http://127.0.0.1:{port}"
     env = {
@@ -42,10 +58,8 @@ async def two_workers(database: Database) -> AsyncIterator[str]:
         "MNO_TOKEN_RATE_LIMIT_PER_MINUTE": "100000",
         "MNO_LOG_LEVEL": "WARNING",
     }
-    command = [
-        sys.executable, "-m", "uvicorn", "gateway.app:create_app", "--factory",
-        "--workers", "2", "--host", "127.0.0.1", "--port", str(port), "--log-level", "warning",
-    ]  # fmt: skip
+    mno = str(Path(sys.executable).parent / "mno")
+    command = [mno, "gateway", "--workers", "2", "--host", "127.0.0.1", "--port", str(port)]
     process = subprocess.Popen(command, env=env)  # noqa: S603 - fixed arguments
     try:
         async with httpx.AsyncClient(base_url=url) as http:
@@ -58,6 +72,7 @@ async def two_workers(database: Database) -> AsyncIterator[str]:
                 await asyncio.sleep(0.1)
             else:
                 pytest.fail("uvicorn did not start")
+        assert len(_children(process.pid)) >= 2, "expected two uvicorn worker processes"
         yield url
     finally:
         process.terminate()
