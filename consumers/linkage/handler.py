@@ -19,10 +19,10 @@ import logging
 import time
 from collections.abc import Sequence
 
-from aiokafka import AIOKafkaConsumer, ConsumerRecord, TopicPartition
-from aiokafka.structs import OffsetAndMetadata
+from aiokafka import AIOKafkaConsumer, ConsumerRecord
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from consumers.offsets import next_offsets, rewind
 from gateway.events.cloudevents import CloudEventDecodeError, from_kafka
 from gateway.events.topics import REFERRAL_EVENTS, ensure_topics
 from gateway.linkage.service import DuplicateRule, link_pending, link_referral
@@ -130,21 +130,12 @@ class LinkageWorker:
                     "linkage batch failed, retrying",
                     extra={"error_type": type(exc).__name__, "records": len(records)},
                 )
-                firsts: dict[TopicPartition, int] = {}
-                for r in records:
-                    tp = TopicPartition(r.topic, r.partition)
-                    firsts[tp] = min(firsts.get(tp, r.offset), r.offset)
-                for tp, offset in firsts.items():
-                    consumer.seek(tp, offset)
+                rewind(consumer, records)
                 await asyncio.sleep(backoff)
                 backoff = min(backoff * 2, 5.0)
                 continue
             backoff = 0.2
-            offsets: dict[TopicPartition, OffsetAndMetadata] = {}
-            for r in records:
-                tp = TopicPartition(r.topic, r.partition)
-                offsets[tp] = OffsetAndMetadata(max(offsets.get(tp, (0,))[0], r.offset + 1), "")
-            await consumer.commit(offsets)
+            await consumer.commit(next_offsets(records))
 
     async def _handle(self, records: Sequence[ConsumerRecord[bytes, bytes]]) -> None:
         ids = submitted_ids(records)

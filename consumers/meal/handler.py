@@ -16,11 +16,11 @@ import uuid
 from collections.abc import Sequence
 from typing import Any
 
-from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord, TopicPartition
-from aiokafka.structs import OffsetAndMetadata
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from consumers.meal.service import CONSUMER_NAME, apply_events, rebuild_facts
+from consumers.offsets import next_offsets, rewind
 from gateway.db.base import utcnow
 from gateway.events.cloudevents import CloudEventDecodeError, from_kafka
 from gateway.events.topics import CONSENT_EVENTS, DEADLETTER, REFERRAL_EVENTS, ensure_topics
@@ -122,12 +122,7 @@ class MealAggregator:
                     "meal batch failed, retrying",
                     extra={"error_type": type(exc).__name__, "records": len(records)},
                 )
-                firsts: dict[TopicPartition, int] = {}
-                for r in records:
-                    tp = TopicPartition(r.topic, r.partition)
-                    firsts[tp] = min(firsts.get(tp, r.offset), r.offset)
-                for tp, offset in firsts.items():
-                    consumer.seek(tp, offset)
+                rewind(consumer, records)
                 await asyncio.sleep(backoff)
                 backoff = min(backoff * 2, 5.0)
 
@@ -153,11 +148,7 @@ class MealAggregator:
         poison += [(owners[index], reason[:200]) for index, reason in applied.poison]
         for record, reason in poison:
             await self._dead_letter(producer, record, reason)
-        offsets: dict[TopicPartition, OffsetAndMetadata] = {}
-        for r in records:
-            tp = TopicPartition(r.topic, r.partition)
-            offsets[tp] = OffsetAndMetadata(max(offsets.get(tp, (0,))[0], r.offset + 1), "")
-        await consumer.commit(offsets)
+        await consumer.commit(next_offsets(records))
 
     async def _dead_letter(
         self, producer: AIOKafkaProducer, record: ConsumerRecord[bytes, bytes], reason: str

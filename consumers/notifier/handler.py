@@ -15,15 +15,15 @@ import logging
 from collections import defaultdict
 from typing import Any
 
-from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord, TopicPartition
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord
 from aiokafka.errors import CommitFailedError, KafkaError
-from aiokafka.structs import OffsetAndMetadata
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from consumers.notifier.dispatcher import Dispatcher
 from consumers.notifier.messages import NoticeSender, OverdueCheck
 from consumers.notifier.service import INBOX_PATTERN, agency_of_topic, plan_event
 from consumers.notifier.sessions import SessionFactory, notifier_sessions
+from consumers.offsets import next_offsets, rewind
 from gateway.db.base import utcnow
 from gateway.events.cloudevents import CloudEventDecodeError, from_kafka
 from gateway.events.topics import DEADLETTER
@@ -135,13 +135,12 @@ class Notifier:
                     "notifier batch failed, retrying",
                     extra={"error_type": type(exc).__name__, "records": len(records)},
                 )
-                for tp, offset in _first_offsets(records).items():
-                    consumer.seek(tp, offset)
+                rewind(consumer, records)
                 await asyncio.sleep(backoff)
                 backoff = min(backoff * 2, 5.0)
                 continue
             try:
-                await consumer.commit(_next_offsets(records))
+                await consumer.commit(next_offsets(records))
             except (CommitFailedError, KafkaError) as exc:
                 # A rebalance or the broker: the batch is read again and what was handled is
                 # skipped, by event id.
@@ -211,21 +210,3 @@ class Notifier:
             "dead-lettered",
             extra={"topic": record.topic, "offset": record.offset, "reason": reason[:120]},
         )
-
-
-def _first_offsets(records: list[ConsumerRecord[bytes, bytes]]) -> dict[TopicPartition, int]:
-    firsts: dict[TopicPartition, int] = {}
-    for r in records:
-        tp = TopicPartition(r.topic, r.partition)
-        firsts[tp] = min(firsts.get(tp, r.offset), r.offset)
-    return firsts
-
-
-def _next_offsets(
-    records: list[ConsumerRecord[bytes, bytes]],
-) -> dict[TopicPartition, OffsetAndMetadata]:
-    nexts: dict[TopicPartition, int] = {}
-    for r in records:
-        tp = TopicPartition(r.topic, r.partition)
-        nexts[tp] = max(nexts.get(tp, 0), r.offset + 1)
-    return {tp: OffsetAndMetadata(offset, "") for tp, offset in nexts.items()}

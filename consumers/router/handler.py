@@ -21,6 +21,7 @@ from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord, TopicPa
 from aiokafka.structs import OffsetAndMetadata
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from consumers.offsets import rewind
 from consumers.router.service import (
     CONSENT_WITHDRAWN_TYPE,
     Decide,
@@ -128,12 +129,7 @@ class Router:
                     "routing batch failed, retrying",
                     extra={"error_type": type(exc).__name__, "records": len(records)},
                 )
-                firsts: dict[TopicPartition, int] = {}
-                for r in records:
-                    tp = TopicPartition(r.topic, r.partition)
-                    firsts[tp] = min(firsts.get(tp, r.offset), r.offset)
-                for tp, offset in firsts.items():
-                    consumer.seek(tp, offset)
+                rewind(consumer, records)
                 await asyncio.sleep(backoff)
                 backoff = min(backoff * 2, 5.0)
 
